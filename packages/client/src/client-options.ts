@@ -1,0 +1,137 @@
+import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, type BackoffOptions } from './backoff.js';
+import { ConfigError } from './errors.js';
+import { memoryStore, type PositionStore } from './position-store.js';
+import { systemTimers, type Timers } from './timers.js';
+import { randomPublishId } from './publish-id.js';
+import type { WebSocketConstructor } from './web-socket-like.js';
+
+/** The server's default ACK_TIMEOUT_MS (protocol.md section 3). */
+export const ACK_TIMEOUT_MS = 5000;
+
+export interface ClientOptions {
+  /**
+   * WebSocket endpoint(s), e.g. `wss://events.example.com/v1/ws`. One load
+   * balancer URL, or a list of edge URLs tried in rotation: each connection
+   * attempt uses the next one, starting at a random entry.
+   */
+  url: string | readonly string[];
+  /**
+   * Returns the JWT sent in `hello`. Called at `connect()` and again after the
+   * server closed with 4001 (bad or expired token), before one fresh retry.
+   */
+  getToken: () => string | Promise<string>;
+  /**
+   * Where the processed position is kept between sessions.
+   * @default memoryStore() (a new client starts live)
+   */
+  store?: PositionStore;
+  /** Reconnect delays (full jitter). @default { minDelayMs: 100, maxDelayMs: 10000 } */
+  backoff?: BackoffOptions;
+  /**
+   * Acks are cumulative and batched: one is sent at most this long after an
+   * event's handler finished. Must stay within half the server's ack timeout
+   * so a batch never makes an event look unacknowledged. 0 acks every event.
+   * @default 1000
+   */
+  ackIntervalMs?: number;
+  /**
+   * Most unsettled publishes held while not connected; `publish()` beyond it
+   * rejects with `OfflineQueueFullError`.
+   * @default 100
+   */
+  maxOfflineQueue?: number;
+  /**
+   * How long one attempt may take from opening the socket to the welcome.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * WebSocket implementation. Browsers: omit (the global one). Node 20: pass
+   * `WebSocket` from the `ws` package.
+   * @default globalThis.WebSocket
+   */
+  WebSocket?: WebSocketConstructor;
+  /** Clock and timers, for tests. @default the global ones */
+  timers?: Timers;
+  /** Random source in [0, 1) for backoff jitter and the first URL, for tests. @default Math.random */
+  random?: () => number;
+  /** Publish id generator. @default 128 random bits, hex */
+  generateId?: () => string;
+}
+
+export interface ResolvedOptions {
+  urls: readonly string[];
+  getToken: () => string | Promise<string>;
+  store: PositionStore;
+  minDelayMs: number;
+  maxDelayMs: number;
+  ackIntervalMs: number;
+  maxOfflineQueue: number;
+  connectTimeoutMs: number;
+  WebSocket: WebSocketConstructor;
+  timers: Timers;
+  random: () => number;
+  generateId: () => string;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new ConfigError(message);
+}
+
+const isNonNegativeInt = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
+/** Applies defaults and validates; throws ConfigError naming the bad option. */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+  check(urls.length > 0, 'url: at least one WebSocket URL is required');
+  check(
+    urls.every((u) => typeof u === 'string' && u.length > 0),
+    'url: every URL must be a non-empty string',
+  );
+  check(typeof options.getToken === 'function', 'getToken: a function returning the JWT is required');
+
+  const minDelayMs = options.backoff?.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
+  const maxDelayMs = options.backoff?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  check(isNonNegativeInt(minDelayMs) && minDelayMs > 0, 'backoff.minDelayMs: a positive integer');
+  check(
+    isNonNegativeInt(maxDelayMs) && maxDelayMs >= minDelayMs,
+    'backoff.maxDelayMs: an integer at least backoff.minDelayMs',
+  );
+
+  const ackIntervalMs = options.ackIntervalMs ?? 1000;
+  check(
+    isNonNegativeInt(ackIntervalMs) && ackIntervalMs <= ACK_TIMEOUT_MS / 2,
+    `ackIntervalMs: an integer from 0 to ${ACK_TIMEOUT_MS / 2} (half the server's ack timeout)`,
+  );
+  const maxOfflineQueue = options.maxOfflineQueue ?? 100;
+  check(isNonNegativeInt(maxOfflineQueue), 'maxOfflineQueue: a non-negative integer');
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  check(
+    isNonNegativeInt(connectTimeoutMs) && connectTimeoutMs > 0,
+    'connectTimeoutMs: a positive integer',
+  );
+
+  const WebSocketImpl =
+    options.WebSocket ??
+    (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
+    undefined;
+  check(
+    WebSocketImpl !== undefined,
+    'WebSocket: no global WebSocket here; pass one (in Node 20: `import WebSocket from "ws"`)',
+  );
+
+  return {
+    urls,
+    getToken: options.getToken,
+    store: options.store ?? memoryStore(),
+    minDelayMs,
+    maxDelayMs,
+    ackIntervalMs,
+    maxOfflineQueue,
+    connectTimeoutMs,
+    WebSocket: WebSocketImpl as WebSocketConstructor,
+    timers: options.timers ?? systemTimers,
+    random: options.random ?? Math.random,
+    generateId: options.generateId ?? randomPublishId,
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** Reusable zod fields for environment variables (all strings on input). */
+
+/** A positive integer with a default, e.g. a duration in ms. */
+export function positiveInt(defaultValue: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return defaultValue;
+      const value = Number(raw);
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a positive integer, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+/** A non-negative integer with a default (0 allowed, e.g. "unlimited"). */
+export function nonNegativeInt(defaultValue: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return defaultValue;
+      const value = Number(raw);
+      if (!Number.isSafeInteger(value) || value < 0) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer >= 0, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
+export function port(defaultValue: number) {
+  return positiveInt(defaultValue).refine((value) => value <= 65535, 'expected a port (1-65535)');
+}
+
+export function booleanFlag(defaultValue: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return defaultValue;
+      if (/^(1|true|yes)$/i.test(raw)) return true;
+      if (/^(0|false|no)$/i.test(raw)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${raw}"` });
+      return z.NEVER;
+    });
+}
+
+/** A comma separated list; unset gives the default. */
+export function commaList(defaultValue: readonly string[]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw) =>
+      raw === undefined || raw.trim() === ''
+        ? [...defaultValue]
+        : raw
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item.length > 0),
+    );
+}
+
+export function requiredSecret(minLength: number) {
+  return z
+    .string({ message: 'is required' })
+    .min(minLength, `must be at least ${minLength} characters`);
+}
+
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .optional()
+  .default('info');

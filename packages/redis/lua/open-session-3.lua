@@ -1,0 +1,85 @@
+--[[
+  Opens a connection's session for a user: enforces the per-user connection
+  limit, registers the route of this node, then reads the history position
+  and the first replay page. Registering before reading closes the
+  connect/live race: an event persisted after this script is forwarded to
+  this node; one persisted before is in the log read here.
+
+  Input:
+    KEYS[1]  user meta hash (epoch, seq)
+    KEYS[2]  user log stream (ids "<seq>-0")
+    KEYS[3]  user routes hash (nodeId -> connection count)
+    ARGV[1]  node id
+    ARGV[2]  client's lastSeq, or -1 when absent
+    ARGV[3]  client's epoch, or '' when absent
+    ARGV[4]  epoch to use when the user has no history yet
+    ARGV[5]  retention (ms): lifetime of a fresh meta hash
+    ARGV[6]  max connections per user (0 = unlimited)
+    ARGV[7]  replay page size
+
+  Output:
+    {-2, count} when the user is at the connection limit.
+    {1, epoch, latestSeq, oldestSeq, resumed (1/0), replayFrom (0 = none),
+     seq, frame, seq, frame, ...}
+]]
+local metaKey = KEYS[1]
+local logKey = KEYS[2]
+local routesKey = KEYS[3]
+local nodeId = ARGV[1]
+local lastSeq = tonumber(ARGV[2])
+local clientEpoch = ARGV[3]
+local freshEpoch = ARGV[4]
+local retentionMs = tonumber(ARGV[5])
+local maxPerUser = tonumber(ARGV[6])
+local pageSize = tonumber(ARGV[7])
+
+if maxPerUser > 0 then
+  local count = 0
+  local counts = redis.call('HVALS', routesKey)
+  for i = 1, #counts do
+    count = count + tonumber(counts[i])
+  end
+  if count >= maxPerUser then
+    return {-2, count}
+  end
+end
+redis.call('HINCRBY', routesKey, nodeId, 1)
+
+local epoch = redis.call('HGET', metaKey, 'epoch')
+if not epoch then
+  redis.call('HSET', metaKey, 'epoch', freshEpoch, 'seq', 0)
+  redis.call('PEXPIRE', metaKey, retentionMs)
+  epoch = freshEpoch
+end
+local latest = tonumber(redis.call('HGET', metaKey, 'seq') or '0')
+local oldest = 0
+local first = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 1)
+if #first > 0 then
+  oldest = tonumber(string.match(first[1][1], '^(%d+)'))
+end
+
+local resumed = 1
+local from = 0
+if lastSeq >= 0 then
+  if clientEpoch ~= '' and clientEpoch ~= epoch then
+    resumed = 0
+    from = oldest
+  elseif lastSeq > latest then
+    resumed = 0
+  elseif lastSeq + 1 < oldest then
+    resumed = 0
+    from = oldest
+  elseif lastSeq < latest then
+    from = lastSeq + 1
+  end
+end
+
+local out = {1, epoch, latest, oldest, resumed, from}
+if from > 0 then
+  local page = redis.call('XRANGE', logKey, from .. '-0', '+', 'COUNT', pageSize)
+  for i = 1, #page do
+    out[#out + 1] = tonumber(string.match(page[i][1], '^(%d+)'))
+    out[#out + 1] = page[i][2][2]
+  end
+end
+return out

@@ -1,0 +1,120 @@
+--[[
+  Sequences and persists a batch of ingest entries of one shard, then reads
+  each user's routes. One call per batch: all keys live in the shard's slot.
+  Order inside the script is the connect/live race guarantee: the log is
+  written before the routes are read (open-session registers the route
+  before it reads the log).
+
+  Input:
+    KEYS[1]  lease key of the shard (fencing: the caller must hold it)
+    ARGV[1]  key base of the shard, e.g. "aw:{s3}:"
+    ARGV[2]  lease value the caller holds ("owner|token")
+    ARGV[3]  now (ms)
+    ARGV[4]  retention (ms)
+    ARGV[5]  retention max events per user
+    ARGV[6]  dedupe window (ms)
+    ARGV[7]  epoch to use when a user's history is created afresh
+    ARGV[8+] per entry, 5 values: entryId, eventId, userId, critical (1/0), body
+
+  Output:
+    {-1} when the lease is not held (fenced).
+    Otherwise, per entry: status (0 duplicate, 1 new, 2 redelivery), seq
+    (0 when not critical), frame, epoch, routeCount, node ids...
+]]
+local leaseKey = KEYS[1]
+local base = ARGV[1]
+local leaseValue = ARGV[2]
+local now = tonumber(ARGV[3])
+local retentionMs = tonumber(ARGV[4])
+local retentionMax = tonumber(ARGV[5])
+local dedupeMs = tonumber(ARGV[6])
+local freshEpoch = ARGV[7]
+
+if redis.call('GET', leaseKey) ~= leaseValue then
+  return {-1}
+end
+
+local cutoff = now - retentionMs
+local out = {}
+
+-- Drops time-expired entries from the head of a user's log, keeping the newest.
+local function trimExpired(logKey)
+  local head = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 32)
+  local keepFrom = nil
+  for i = 1, #head - 1 do
+    local fields = head[i][2]
+    local ts = tonumber(fields[4])
+    if ts and ts < cutoff then
+      keepFrom = head[i + 1][1]
+    else
+      break
+    end
+  end
+  if keepFrom then
+    redis.call('XTRIM', logKey, 'MINID', keepFrom)
+  end
+end
+
+local function frameOf(seq, body)
+  if seq > 0 then
+    return '{"type":"event","seq":' .. seq .. ',' .. body
+  end
+  return '{"type":"event",' .. body
+end
+
+for i = 8, #ARGV, 5 do
+  local entryId = ARGV[i]
+  local eventId = ARGV[i + 1]
+  local userId = ARGV[i + 2]
+  local critical = ARGV[i + 3] == '1'
+  local body = ARGV[i + 4]
+  local userBase = base .. 'u:' .. userId .. ':'
+  local metaKey = userBase .. 'meta'
+  local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
+
+  local status = 1
+  local seq = 0
+  local seen = redis.call('GET', dedupeKey)
+  if seen then
+    local sep = string.find(seen, ' ', 1, true)
+    if string.sub(seen, 1, sep - 1) == entryId then
+      -- Same stream entry again: a crash came between persist and ack. Forward again.
+      status = 2
+      seq = tonumber(string.sub(seen, sep + 1))
+    else
+      status = 0
+    end
+  elseif critical then
+    local logKey = userBase .. 'log'
+    if redis.call('HSETNX', metaKey, 'epoch', freshEpoch) == 1 then
+      redis.call('HSET', metaKey, 'seq', 0)
+    end
+    seq = redis.call('HINCRBY', metaKey, 'seq', 1)
+    redis.call('XADD', logKey, 'MAXLEN', retentionMax, seq .. '-0', 'f', frameOf(seq, body), 't', now)
+    redis.call('PEXPIRE', metaKey, retentionMs)
+    redis.call('PEXPIRE', logKey, retentionMs)
+    redis.call('ZADD', base .. 'users', now, userId)
+    trimExpired(logKey)
+    redis.call('SET', dedupeKey, entryId .. ' ' .. seq, 'PX', dedupeMs)
+  else
+    redis.call('SET', dedupeKey, entryId .. ' 0', 'PX', dedupeMs)
+  end
+
+  out[#out + 1] = status
+  out[#out + 1] = seq
+  if status == 0 then
+    out[#out + 1] = ''
+    out[#out + 1] = ''
+    out[#out + 1] = 0
+  else
+    out[#out + 1] = frameOf(seq, body)
+    out[#out + 1] = redis.call('HGET', metaKey, 'epoch') or ''
+    local nodes = redis.call('HKEYS', userBase .. 'routes')
+    out[#out + 1] = #nodes
+    for n = 1, #nodes do
+      out[#out + 1] = nodes[n]
+    end
+  end
+end
+
+return out

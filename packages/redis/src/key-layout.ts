@@ -1,0 +1,70 @@
+/**
+ * Every Redis key agentwire uses, built in one place.
+ *
+ * Hash tags keep each multi-key script in one Redis Cluster slot:
+ * - `{sN}`: ingest shard N. A user's history (meta, log, routes, dedupe) lives
+ *   in the slot of the user's shard, so the sequencer's script can check the
+ *   shard lease (fencing) and write the user's keys atomically.
+ * - `{n:<node>}`: one edge node's inbox and user set.
+ * - `{up}`: the upstream stream and its idempotency keys.
+ */
+export interface KeyLayout {
+  readonly prefix: string;
+  readonly shards: number;
+  shardOf(userId: string): number;
+  /** Key base of a shard, e.g. `aw:{s3}:`; scripts derive user keys from it. */
+  shardBase(shard: number): string;
+  ingest(shard: number): string;
+  lease(shard: number): string;
+  fence(shard: number): string;
+  shardUsers(shard: number): string;
+  userMeta(userId: string): string;
+  userLog(userId: string): string;
+  userRoutes(userId: string): string;
+  inbox(nodeId: string): string;
+  nodeUsers(nodeId: string): string;
+  /** Sorted set: edge node id -> last heartbeat (ms). */
+  nodes(): string;
+  /** Sorted set: buffer replica id -> last heartbeat (ms). */
+  buffers(): string;
+  /** Hash of settings every process must agree on (SHARDS). */
+  clusterConfig(): string;
+  upstream(): string;
+  upstreamIdempotency(userId: string, messageId: string): string;
+}
+
+/** FNV-1a, 32 bit: stable across processes and languages, cheap for short ids. */
+export function hashUserId(userId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    hash ^= userId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function createKeyLayout(prefix: string, shards: number): KeyLayout {
+  const shardOf = (userId: string): number => hashUserId(userId) % shards;
+  const shardBase = (shard: number): string => `${prefix}:{s${shard}}:`;
+  const userBase = (userId: string): string => `${shardBase(shardOf(userId))}u:${userId}:`;
+  return {
+    prefix,
+    shards,
+    shardOf,
+    shardBase,
+    ingest: (shard) => `${shardBase(shard)}ingest`,
+    lease: (shard) => `${shardBase(shard)}lease`,
+    fence: (shard) => `${shardBase(shard)}fence`,
+    shardUsers: (shard) => `${shardBase(shard)}users`,
+    userMeta: (userId) => `${userBase(userId)}meta`,
+    userLog: (userId) => `${userBase(userId)}log`,
+    userRoutes: (userId) => `${userBase(userId)}routes`,
+    inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
+    nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,
+    nodes: () => `${prefix}:nodes`,
+    buffers: () => `${prefix}:buffers`,
+    clusterConfig: () => `${prefix}:config`,
+    upstream: () => `${prefix}:{up}:stream`,
+    upstreamIdempotency: (userId, messageId) => `${prefix}:{up}:m:${userId}:${messageId}`,
+  };
+}

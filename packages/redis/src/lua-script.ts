@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RedisClient } from './redis-client.js';
+
+export type ScriptArg = string | number | Buffer;
+export type ScriptReply = string | number | null | ScriptReply[];
+
+/**
+ * A Lua script from packages/redis/lua, loaded once. Runs with EVALSHA and
+ * falls back to EVAL when the server does not know it yet (after a restart,
+ * or on a cluster node seen for the first time).
+ */
+export class LuaScript {
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(fileName: string) {
+    const match = /-(\d+)\.lua$/.exec(fileName);
+    if (!match?.[1]) throw new Error(`script file ${fileName} must end in -<key count>.lua`);
+    this.name = fileName.replace(/\.lua$/, '');
+    this.numberOfKeys = Number(match[1]);
+    this.source = readFileSync(new URL(`../lua/${fileName}`, import.meta.url), 'utf8');
+    this.sha = createHash('sha1').update(this.source).digest('hex');
+  }
+
+  async run(client: RedisClient, keys: string[], args: ScriptArg[]): Promise<ScriptReply> {
+    if (keys.length !== this.numberOfKeys) {
+      throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    }
+    try {
+      return (await client.evalsha(this.sha, this.numberOfKeys, ...keys, ...args)) as ScriptReply;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return (await client.eval(this.source, this.numberOfKeys, ...keys, ...args)) as ScriptReply;
+      }
+      throw error;
+    }
+  }
+}
+
+/** Every script of the project, by name. */
+export const Scripts = {
+  persistBatch: new LuaScript('persist-batch-1.lua'),
+  openSession: new LuaScript('open-session-3.lua'),
+  closeSession: new LuaScript('close-session-1.lua'),
+  acquireLease: new LuaScript('acquire-lease-2.lua'),
+  renewLease: new LuaScript('renew-lease-1.lua'),
+  releaseLease: new LuaScript('release-lease-1.lua'),
+  publishUpstream: new LuaScript('publish-upstream-2.lua'),
+} as const;
+
+/** Negative codes scripts return as their first element, mapped once. */
+export const ScriptCode = {
+  Fenced: -1,
+  UserLimitReached: -2,
+} as const;

@@ -1,0 +1,102 @@
+import type { KeyLayout } from './key-layout.js';
+import { ScriptCode, Scripts, type ScriptReply } from './lua-script.js';
+import type { RedisClient } from './redis-client.js';
+
+export interface OpenSessionRequest {
+  userId: string;
+  nodeId: string;
+  /** Client's lastSeq; undefined when the client starts live. */
+  lastSeq: number | undefined;
+  /** Client's epoch; undefined when not sent. */
+  epoch: string | undefined;
+  /** Epoch to create when the user has no history yet. */
+  freshEpoch: string;
+  retentionMs: number;
+  /** 0 = unlimited. */
+  maxConnectionsPerUser: number;
+  pageSize: number;
+}
+
+export interface ReplayedEvent {
+  seq: number;
+  frame: string;
+}
+
+export type OpenSessionResult =
+  | { ok: false; reason: 'user_limit'; connections: number }
+  | {
+      ok: true;
+      epoch: string;
+      latestSeq: number;
+      oldestSeq: number;
+      resumed: boolean;
+      /** First seq to replay; 0 when nothing is replayed. */
+      replayFrom: number;
+      /** First page of the replay, in seq order. */
+      page: ReplayedEvent[];
+    };
+
+/**
+ * Registers this node as a route of the user and reads the replay start in
+ * one atomic step (see open-session-3.lua for why that closes the race).
+ */
+export async function openSession(
+  client: RedisClient,
+  keys: KeyLayout,
+  request: OpenSessionRequest,
+): Promise<OpenSessionResult> {
+  const reply = (await Scripts.openSession.run(
+    client,
+    [keys.userMeta(request.userId), keys.userLog(request.userId), keys.userRoutes(request.userId)],
+    [
+      request.nodeId,
+      request.lastSeq ?? -1,
+      request.epoch ?? '',
+      request.freshEpoch,
+      request.retentionMs,
+      request.maxConnectionsPerUser,
+      request.pageSize,
+    ],
+  )) as ScriptReply[];
+  if (reply[0] === ScriptCode.UserLimitReached) {
+    return { ok: false, reason: 'user_limit', connections: Number(reply[1]) };
+  }
+  const page: ReplayedEvent[] = [];
+  for (let i = 6; i + 1 < reply.length; i += 2) {
+    page.push({ seq: Number(reply[i]), frame: String(reply[i + 1]) });
+  }
+  return {
+    ok: true,
+    epoch: String(reply[1]),
+    latestSeq: Number(reply[2]),
+    oldestSeq: Number(reply[3]),
+    resumed: reply[4] === 1,
+    replayFrom: Number(reply[5]),
+    page,
+  };
+}
+
+/** Reads the next replay page: events with seq >= fromSeq, at most count. */
+export async function readLogPage(
+  client: RedisClient,
+  keys: KeyLayout,
+  userId: string,
+  fromSeq: number,
+  count: number,
+): Promise<ReplayedEvent[]> {
+  const entries = await client.xrange(keys.userLog(userId), `${fromSeq}-0`, '+', 'COUNT', count);
+  return entries.map(([id, fields]) => ({
+    seq: Number.parseInt(id, 10),
+    frame: fields[1] ?? '',
+  }));
+}
+
+/** Removes one connection of this node from the user's routes. */
+export async function closeSession(
+  client: RedisClient,
+  keys: KeyLayout,
+  userId: string,
+  nodeId: string,
+): Promise<number> {
+  return Number(await Scripts.closeSession.run(client, [keys.userRoutes(userId)], [nodeId]));
+}

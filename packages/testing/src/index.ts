@@ -1,0 +1,26 @@
+export { getFreePort } from './free-port.js';
+export { sleep, waitUntil } from './wait-until.js';
+export { uniquePrefix } from './unique-prefix.js';
+export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
+export { startRedisCluster, type RedisClusterServer } from './redis-cluster.js';
+export { RedisStartError } from './redis-process.js';
+export { redisProbe } from './redis-probe.js';
+export { startTestRedis, testTopology, type TestRedis, type TestTopology } from './test-redis.js';
+export { repoRoot } from './repo-root.js';
+export {
+  serviceMainPath,
+  startService,
+  type ServiceExit,
+  type ServiceName,
+  type ServiceProcess,
+  type StartServiceOptions,
+} from './service-process.js';
+export { defaultStackEnv, startStack, type IngestResult, type Stack, type StackOptions } from './stack.js';
+export { signToken, type SignTokenOptions } from './sign-token.js';
+export {
+  TestWsClient,
+  WsUpgradeError,
+  type WsCloseInfo,
+  type WsConnectOptions,
+  type WsFrame,
+} from './test-ws-client.js';

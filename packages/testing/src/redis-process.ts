@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { trackChild } from './child-registry.js';
+import { OutputRing } from './output-ring.js';
+import { redisProbe } from './redis-probe.js';
+import { sleep } from './wait-until.js';
+
+const READY_TIMEOUT_MS = 20_000;
+const POLL_MS = 25;
+
+/** One running redis-server process started by the fixtures. */
+export interface RedisProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Resolves once the process has exited (never rejects). */
+  readonly exited: Promise<void>;
+  hasExited(): boolean;
+  output(): string;
+}
+
+/** Thrown when redis-server exits before it answers; `portInUse` says whether a retry on another port may help. */
+export class RedisStartError extends Error {
+  override readonly name = 'RedisStartError';
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** The error for a missing Redis binary: the fixtures never skip, they say how to fix the machine. */
+export function missingBinaryError(binary: string): Error {
+  return new Error(
+    `${binary} was not found on PATH. Integration tests need a local Redis: apt-get install -y redis-server`,
+  );
+}
+
+/**
+ * Spawns `redis-server <args>` listening on `port` and resolves once it answers
+ * PING and has finished loading its data set (AOF replay after a restart).
+ */
+export async function spawnRedisServer(port: number, args: string[]): Promise<RedisProcess> {
+  const ring = new OutputRing();
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackChild(child);
+  child.stdout?.on('data', (chunk: Buffer) => ring.write(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => ring.write(chunk));
+
+  let exited = false;
+  let spawnError: Error | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      // ENOENT: no binary, and no 'exit' event will follow.
+      spawnError = err.code === 'ENOENT' ? missingBinaryError('redis-server') : err;
+      exited = true;
+      resolve();
+    });
+  });
+
+  const proc: RedisProcess = {
+    child,
+    port,
+    exited: exitedPromise,
+    hasExited: () => exited,
+    output: () => ring.text(),
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (spawnError) throw spawnError;
+    if (exited) {
+      const output = ring.text();
+      throw new RedisStartError(
+        `redis-server on port ${port} exited before it was ready:\n${output}`,
+        /Address already in use/i.test(output),
+      );
+    }
+    if (await isReady(port)) return proc;
+    if (Date.now() >= deadline) {
+      child.kill('SIGKILL');
+      await exitedPromise;
+      throw new Error(`redis-server on port ${port} not ready within ${READY_TIMEOUT_MS} ms:\n${ring.text()}`);
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** True once PING answers PONG and INFO says no data set is being loaded. */
+async function isReady(port: number): Promise<boolean> {
+  try {
+    if ((await redisProbe(port, ['PING'])) !== 'PONG') return false;
+    const persistence = await redisProbe(port, ['INFO', 'persistence']);
+    return /^loading:0\r?$/m.test(persistence);
+  } catch {
+    // Refused connection or -LOADING: not ready yet.
+    return false;
+  }
+}
+
+/** Sends `signal` (when still running) and waits for the process to exit. */
+export async function killRedisProcess(proc: RedisProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (!proc.hasExited()) proc.child.kill(signal);
+  await proc.exited;
+}

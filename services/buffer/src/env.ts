@@ -1,0 +1,44 @@
+import {
+  defaultInstanceId,
+  instanceIdPattern,
+  logLevel,
+  parseEnv,
+  port,
+  positiveInt,
+  redisEnvSchema,
+} from '@agentwire/config';
+import { z } from 'zod';
+
+/** Every setting of the buffer service, validated once at start. */
+export const bufferEnvSchema = {
+  ...redisEnvSchema,
+  /** Replica id, used as consumer name and lease owner. @default hostname plus a random suffix */
+  BUFFER_ID: z
+    .string()
+    .optional()
+    .transform((v) => v ?? defaultInstanceId())
+    .refine((v) => instanceIdPattern.test(v), 'expected 1-64 of [A-Za-z0-9._-]'),
+  /** Port of /healthz, /readyz and /metrics. @default 9090 */
+  METRICS_PORT: port(9090),
+  /** Shard lease lifetime; a dead replica's shards move after this. @default 5000 */
+  LEASE_TTL_MS: positiveInt(5000).refine((v) => v >= 300, 'expected at least 300'),
+  /** An edge whose heartbeat is older is dead and reaped. @default 15000 */
+  NODE_TTL_MS: positiveInt(15000),
+  /** Critical events are kept per user this long. @default 86400000 (24 h) */
+  RETENTION_MS: positiveInt(86_400_000),
+  /** At most this many critical events are kept per user. @default 10000 */
+  RETENTION_MAX_EVENTS: positiveInt(10_000),
+  /** An event id seen again within this window is delivered once. @default 86400000 (24 h) */
+  DEDUPE_WINDOW_MS: positiveInt(86_400_000),
+  /** Entries read from a shard per batch (one persist script call). @default 500 */
+  BATCH_SIZE: positiveInt(500).refine((v) => v <= 5000, 'expected at most 5000'),
+  /** Approximate max length of each edge inbox stream. @default 100000 */
+  INBOX_MAXLEN: positiveInt(100_000),
+  LOG_LEVEL: logLevel,
+};
+
+export type BufferEnv = ReturnType<typeof loadBufferEnv>;
+
+export function loadBufferEnv(env: Record<string, string | undefined> = process.env) {
+  return parseEnv(bufferEnvSchema, env);
+}

@@ -1,0 +1,92 @@
+import { ConfigError, redisSettings } from '@agentwire/config';
+import {
+  createKeyLayout,
+  createRedisClient,
+  recordShardCount,
+  waitForReady,
+} from '@agentwire/redis';
+import { createLogger } from '@agentwire/telemetry';
+import { loadBufferEnv } from './env.js';
+import { startHealthServer } from './health-server.js';
+import { createBufferMetrics } from './metrics.js';
+import { ShardBalancer } from './shard-balancer.js';
+import { maintainShard } from './shard-maintenance.js';
+
+const MAINTENANCE_INTERVAL_MS = 5000;
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadBufferEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`buffer: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ service: 'buffer', instance: env.BUFFER_ID, level: env.LOG_LEVEL });
+  const redis = redisSettings(env);
+  const keys = createKeyLayout(redis.keyPrefix, redis.shards);
+  const metrics = createBufferMetrics(env.BUFFER_ID);
+  const client = createRedisClient(redis.target, { name: `${env.BUFFER_ID}:main` });
+  client.on('error', () => undefined);
+
+  await waitForReady(client, 30_000);
+  const agreed = await recordShardCount(client, keys);
+  if (agreed !== keys.shards) {
+    logger.fatal(`SHARDS=${keys.shards} but the deployment uses SHARDS=${agreed}; set SHARDS=${agreed}`);
+    await client.quit();
+    process.exit(1);
+  }
+
+  const shutdown = new AbortController();
+  const balancer = new ShardBalancer({
+    client,
+    target: redis.target,
+    keys,
+    replicaId: env.BUFFER_ID,
+    leaseTtlMs: env.LEASE_TTL_MS,
+    batchSize: env.BATCH_SIZE,
+    inboxMaxLen: env.INBOX_MAXLEN,
+    persist: {
+      retentionMs: env.RETENTION_MS,
+      retentionMaxEvents: env.RETENTION_MAX_EVENTS,
+      dedupeWindowMs: env.DEDUPE_WINDOW_MS,
+    },
+    metrics,
+    logger,
+  });
+  const balancing = balancer.run(shutdown.signal);
+  const maintenance = setInterval(() => {
+    for (const shard of balancer.ownedShards) {
+      maintainShard(client, keys, shard, metrics).catch(() => undefined);
+    }
+  }, MAINTENANCE_INTERVAL_MS);
+
+  const server = await startHealthServer({
+    port: env.METRICS_PORT,
+    registry: metrics.registry,
+    isReady: () => client.status === 'ready' && !shutdown.signal.aborted,
+  });
+  logger.info({ port: env.METRICS_PORT, shards: keys.shards }, 'buffer started');
+
+  const stop = async (signal: string): Promise<void> => {
+    if (shutdown.signal.aborted) return;
+    logger.info({ signal }, 'stopping');
+    shutdown.abort();
+    clearInterval(maintenance);
+    await balancing;
+    server.close();
+    await client.quit().catch(() => client.disconnect());
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`buffer: failed to start: ${String(error)}\n`);
+  process.exit(1);
+});

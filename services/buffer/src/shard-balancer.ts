@@ -1,0 +1,141 @@
+import type { KeyLayout, RedisClient, RedisTarget } from '@agentwire/redis';
+import type { Logger } from '@agentwire/telemetry';
+import type { BufferMetrics } from './metrics.js';
+import type { PersistSettings } from './persist-batch.js';
+import { ShardConsumer } from './shard-consumer.js';
+import { ShardLease } from './shard-lease.js';
+
+export interface ShardBalancerOptions {
+  client: RedisClient;
+  target: RedisTarget;
+  keys: KeyLayout;
+  replicaId: string;
+  leaseTtlMs: number;
+  batchSize: number;
+  inboxMaxLen: number;
+  persist: PersistSettings;
+  metrics: BufferMetrics;
+  logger: Logger;
+}
+
+interface OwnedShard {
+  lease: ShardLease;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Decides which shards this replica owns. Every tick (a third of the lease
+ * TTL) it heartbeats, renews its leases, and moves toward an even share:
+ * ceil(SHARDS / live replicas). Extras are released only after their
+ * consumer stopped, so a shard is never processed by two replicas at once
+ * (the fencing token covers the case where a replica is paused instead).
+ */
+export class ShardBalancer {
+  private readonly owned = new Map<number, OwnedShard>();
+  private readonly startOffset: number;
+
+  constructor(private readonly options: ShardBalancerOptions) {
+    // Replicas start probing free shards at different places to avoid piling up on shard 0.
+    let hash = 0;
+    for (const ch of options.replicaId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+    this.startOffset = hash % options.keys.shards;
+  }
+
+  get ownedShards(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const interval = Math.max(100, Math.floor(this.options.leaseTtlMs / 3));
+    while (!signal.aborted) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'shard balancing failed; retrying');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, interval);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await this.releaseAll();
+  }
+
+  private async liveReplicas(): Promise<number> {
+    const { client, keys, replicaId, leaseTtlMs } = this.options;
+    const now = Date.now();
+    await client.zadd(keys.buffers(), now, replicaId);
+    await client.zremrangebyscore(keys.buffers(), '-inf', now - 10 * leaseTtlMs);
+    const live = await client.zcount(keys.buffers(), now - 2 * leaseTtlMs, '+inf');
+    return Math.max(1, live);
+  }
+
+  async tick(): Promise<void> {
+    const { keys } = this.options;
+    const target = Math.ceil(keys.shards / (await this.liveReplicas()));
+
+    for (const [shard, owned] of this.owned) {
+      if (!(await owned.lease.renew())) await this.stop(shard, 'lease lost');
+    }
+    const extras = this.ownedShards.slice(target);
+    for (const shard of extras) await this.stop(shard, 'rebalanced');
+
+    for (let i = 0; i < keys.shards && this.owned.size < target; i++) {
+      const shard = (this.startOffset + i) % keys.shards;
+      if (this.owned.has(shard)) continue;
+      const lease = new ShardLease(
+        this.options.client,
+        keys,
+        shard,
+        this.options.replicaId,
+        this.options.leaseTtlMs,
+      );
+      if (await lease.acquire()) this.start(lease);
+    }
+    this.options.metrics.ownedShards.set(this.owned.size);
+  }
+
+  private start(lease: ShardLease): void {
+    const abort = new AbortController();
+    const consumer = new ShardConsumer({
+      client: this.options.client,
+      target: this.options.target,
+      keys: this.options.keys,
+      lease,
+      consumerName: this.options.replicaId,
+      batchSize: this.options.batchSize,
+      inboxMaxLen: this.options.inboxMaxLen,
+      persist: this.options.persist,
+      metrics: this.options.metrics,
+      logger: this.options.logger,
+      onFenced: (shard) => void this.stop(shard, 'fenced'),
+    });
+    const done = consumer.run(abort.signal).catch((error: unknown) => {
+      this.options.logger.error({ err: error, shard: lease.shard }, 'shard consumer crashed');
+    });
+    this.owned.set(lease.shard, { lease, abort, done });
+    this.options.metrics.leaseTakeovers.inc();
+    this.options.logger.info({ shard: lease.shard, lease: lease.value }, 'shard acquired');
+  }
+
+  private async stop(shard: number, reason: string): Promise<void> {
+    const owned = this.owned.get(shard);
+    if (!owned) return;
+    this.owned.delete(shard);
+    owned.abort.abort();
+    await owned.done;
+    await owned.lease.release().catch(() => undefined);
+    this.options.logger.info({ shard, reason }, 'shard released');
+  }
+
+  private async releaseAll(): Promise<void> {
+    await Promise.all(this.ownedShards.map((shard) => this.stop(shard, 'shutdown')));
+    await this.options.client
+      .zrem(this.options.keys.buffers(), this.options.replicaId)
+      .catch(() => undefined);
+  }
+}

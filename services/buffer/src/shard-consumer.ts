@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type KeyLayout,
+  type RedisClient,
+  type RedisTarget,
+  createBlockingClient,
+} from '@agentwire/redis';
+import type { Logger } from '@agentwire/telemetry';
+import { forwardToInboxes } from './inbox-forwarder.js';
+import type { BufferMetrics } from './metrics.js';
+import { type PersistSettings, persistBatch } from './persist-batch.js';
+import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
+import type { ShardLease } from './shard-lease.js';
+
+export const CONSUMER_GROUP = 'buffer';
+
+export interface ShardConsumerOptions {
+  client: RedisClient;
+  target: RedisTarget;
+  keys: KeyLayout;
+  lease: ShardLease;
+  consumerName: string;
+  batchSize: number;
+  inboxMaxLen: number;
+  persist: PersistSettings;
+  metrics: BufferMetrics;
+  logger: Logger;
+  /** Called when the persist script says the lease is gone: stop this shard. */
+  onFenced: (shard: number) => void;
+}
+
+const BLOCK_MS = 2000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Processes one shard while this replica holds its lease: first every entry
+ * a previous owner left pending (claimed to this consumer), then new ones.
+ * For each batch: persist (seq, log, dedupe, routes) -> forward to inboxes ->
+ * XACK. A crash anywhere before XACK means redelivery to the next owner.
+ */
+export class ShardConsumer {
+  private readonly stream: string;
+
+  constructor(private readonly options: ShardConsumerOptions) {
+    this.stream = options.keys.ingest(options.lease.shard);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const { options } = this;
+    const blocking = createBlockingClient(
+      options.target,
+      `${options.consumerName}:shard-${options.lease.shard}`,
+    );
+    blocking.on('error', () => undefined);
+    const unblock = (): void => blocking.disconnect();
+    signal.addEventListener('abort', unblock);
+    let failures = 0;
+    // After any failure the last batch may be persisted but not forwarded or
+    // acknowledged: process this consumer's pending entries again before new ones.
+    let pendingFirst = true;
+    try {
+      while (!signal.aborted) {
+        try {
+          if (pendingFirst) {
+            await this.ensureGroup();
+            await this.claimPending();
+            await this.drainOwnPending(signal);
+            pendingFirst = false;
+            continue;
+          }
+          const reply = (await blocking.xreadgroup(
+            'GROUP',
+            CONSUMER_GROUP,
+            options.consumerName,
+            'COUNT',
+            options.batchSize,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            this.stream,
+            '>',
+          )) as Array<[string, RawStreamEntries]> | null;
+          failures = 0;
+          const raw = reply?.[0]?.[1];
+          if (raw && raw.length > 0 && !signal.aborted) await this.processBatch(raw);
+        } catch (error) {
+          if (signal.aborted) break;
+          failures++;
+          pendingFirst = true;
+          if (failures === 1 || failures % 50 === 0) {
+            options.logger.warn({ err: error, shard: options.lease.shard }, 'shard read failed');
+          }
+          await sleep(Math.min(100 * failures, 1000), signal);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', unblock);
+      blocking.disconnect();
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.options.client.xgroup('CREATE', this.stream, CONSUMER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test(String(error))) throw error;
+    }
+  }
+
+  /** Moves every pending entry of other consumers (former owners) to this one. */
+  private async claimPending(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const reply = (await this.options.client.xautoclaim(
+        this.stream,
+        CONSUMER_GROUP,
+        this.options.consumerName,
+        0,
+        cursor,
+        'COUNT',
+        1000,
+        'JUSTID',
+      )) as [string, string[], string[]?];
+      cursor = reply[0];
+    } while (cursor !== '0-0');
+  }
+
+  /** Re-processes this consumer's pending entries, oldest first. */
+  private async drainOwnPending(signal: AbortSignal): Promise<void> {
+    let after = '0';
+    while (!signal.aborted) {
+      const reply = (await this.options.client.xreadgroup(
+        'GROUP',
+        CONSUMER_GROUP,
+        this.options.consumerName,
+        'COUNT',
+        this.options.batchSize,
+        'STREAMS',
+        this.stream,
+        after,
+      )) as Array<[string, RawStreamEntries]> | null;
+      const raw = reply?.[0]?.[1] ?? [];
+      if (raw.length === 0) return;
+      await this.processBatch(raw);
+      after = raw[raw.length - 1]?.[0] ?? after;
+    }
+  }
+
+  private async processBatch(raw: RawStreamEntries): Promise<void> {
+    const { options } = this;
+    const lease = options.lease.value;
+    if (lease === undefined) return;
+    const { entries, malformed } = parseShardEntries(raw);
+    if (entries.length > 0) {
+      const persistTimer = options.metrics.persistSeconds.startTimer();
+      const outcome = await persistBatch(
+        options.client,
+        options.keys,
+        options.lease.shard,
+        lease,
+        entries,
+        options.persist,
+        randomBytes(4).toString('hex'),
+      );
+      persistTimer();
+      if (outcome.fenced) {
+        // Another replica owns the shard now; it will redeliver what we leave pending.
+        options.onFenced(options.lease.shard);
+        return;
+      }
+      const forwardTimer = options.metrics.forwardSeconds.startTimer();
+      await forwardToInboxes(options.client, options.keys, outcome.forwards, options.inboxMaxLen);
+      forwardTimer();
+      options.metrics.eventsProcessed.inc(outcome.forwards.length);
+      if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
+    }
+    const ids = raw.map(([id]) => id);
+    await options.client.xack(this.stream, CONSUMER_GROUP, ...ids);
+    if (malformed.length > 0) {
+      options.logger.warn({ shard: options.lease.shard, count: malformed.length }, 'skipped malformed ingest entries');
+    }
+  }
+}
