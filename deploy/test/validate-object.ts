@@ -28,5 +28,19 @@ export function validateObject(object: RenderedObject): void {
   const Model = models[key];
   if (!Model) throw new Error(`${key} ${object.metadata.name}: no schema registered`);
   // The schema check below is what establishes the shape; the cast only hands the data over.
-  new Model(object as never).validate();
+  new Model(unwrapSecretData(object) as never).validate();
+}
+
+/**
+ * kustomize wraps long base64 Secret values over several lines; the API server
+ * decodes them ignoring line breaks, the schema's "byte" format does not.
+ */
+function unwrapSecretData(object: RenderedObject): RenderedObject {
+  if (object.kind !== 'Secret' || typeof object.data !== 'object' || object.data === null) {
+    return object;
+  }
+  const data = Object.fromEntries(
+    Object.entries(object.data).map(([key, value]) => [key, String(value).replace(/\s+/g, '')]),
+  );
+  return { ...object, data };
 }

@@ -129,10 +129,7 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   #encoder: TextEncoder | undefined;
 
   constructor(options: ClientOptions) {
-    super((error, event) => {
-      // A throwing `error` listener must not loop back into `error`.
-      if (event !== 'error') this.emit('error', new HandlerError(event, undefined, error));
-    });
+    super();
     this.#opts = resolveOptions(options);
     this.#urlIndex = Math.floor(this.#opts.random() * this.#opts.urls.length);
   }
@@ -224,6 +221,11 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     const promise = this.#publishes.add(id, text);
     if (conn !== undefined) this.#sendText(conn, text);
     return promise;
+  }
+
+  protected override onListenerError(error: unknown, event: string): void {
+    // A throwing `error` listener must not loop back into `error`.
+    if (event !== 'error') this.emit('error', new HandlerError(event, undefined, error));
   }
 
   // ---- state ----
@@ -468,7 +470,9 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     }
     const error = await this.emitSerial('event', frame);
     if (error !== undefined) this.emit('error', new HandlerError(frame.name, frame.seq, error));
-    if (frame.critical && delivery.generation === this.#generation) {
+    // The handler ran, so the event counts as processed even if disconnect()
+    // came meanwhile: replaying it later would deliver it twice.
+    if (frame.critical) {
       await this.#advance({ lastSeq: frame.seq as number, epoch }, true);
     }
   }
@@ -564,7 +568,9 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     conn.ws.onopen = null;
     conn.ws.onmessage = null;
     conn.ws.onclose = null;
-    conn.ws.onerror = null;
+    // Not null: `ws` emits 'error' when a connecting socket is closed, and an
+    // EventEmitter error without a listener would throw in Node.
+    conn.ws.onerror = () => undefined;
     if (this.#conn === conn) this.#conn = undefined;
   }
 

@@ -7,16 +7,8 @@
 
 export type Listener<T> = (payload: T) => void | Promise<void>;
 
-/** Called when a listener throws; the emitter itself never throws from `emit`. */
-export type ListenerErrorHook = (error: unknown, event: string) => void;
-
 export class TypedEmitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
-  readonly #onListenerError: ListenerErrorHook;
-
-  constructor(onListenerError: ListenerErrorHook) {
-    this.#onListenerError = onListenerError;
-  }
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
@@ -45,13 +37,16 @@ export class TypedEmitter<Events extends object> {
       try {
         const result = (listener as Listener<Events[K]>)(payload);
         if (isPromise(result)) {
-          result.catch((error: unknown) => this.#onListenerError(error, String(event)));
+          result.catch((error: unknown) => this.onListenerError(error, String(event)));
         }
       } catch (error) {
-        this.#onListenerError(error, String(event));
+        this.onListenerError(error, String(event));
       }
     }
   }
+
+  /** Called when a listener of `emit` throws or rejects; `emit` itself never throws. */
+  protected onListenerError(_error: unknown, _event: string): void {}
 
   /**
    * Calls the listeners one after the other, awaiting each. Resolves with the

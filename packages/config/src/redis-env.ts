@@ -42,9 +42,7 @@ export function redisSettings(env: {
 }): RedisSettings {
   const clusterNodes = env.REDIS_CLUSTER_NODES?.split(',').map((node) => node.trim());
   return {
-    target: clusterNodes
-      ? { clusterNodes }
-      : { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    target: clusterNodes ? { clusterNodes } : { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     keyPrefix: env.KEY_PREFIX,
     shards: env.SHARDS,
   };

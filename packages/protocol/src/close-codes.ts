@@ -24,7 +24,10 @@ export const CloseCode = {
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Codes after which a client must not reconnect without changing something first. */
-const noBlindRetry: ReadonlySet<number> = new Set([CloseCode.Unauthorized, CloseCode.ProtocolError]);
+const noBlindRetry: ReadonlySet<number> = new Set([
+  CloseCode.Unauthorized,
+  CloseCode.ProtocolError,
+]);
 
 /** True when a client may reconnect after this close code without outside help. */
 export function shouldReconnect(code: number): boolean {

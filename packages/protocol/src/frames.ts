@@ -1,12 +1,7 @@
 /** Frame shapes of the agentwire wire contract, version 1 (protocol.md). */
 
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 // ---- client -> server ----
 
@@ -82,12 +77,7 @@ export interface ReconnectFrame {
 }
 
 export type ServerFrame =
-  | WelcomeFrame
-  | EventFrame
-  | HeartbeatFrame
-  | AcceptedFrame
-  | ErrorFrame
-  | ReconnectFrame;
+  WelcomeFrame | EventFrame | HeartbeatFrame | AcceptedFrame | ErrorFrame | ReconnectFrame;
 
 // ---- HTTP ingest ----
 

@@ -21,21 +21,27 @@ export interface IngestRules {
 }
 
 export type IngestValidation =
-  | { ok: true; event: AcceptedEvent }
-  | { ok: false; error: string; tooLarge?: boolean };
+  { ok: true; event: AcceptedEvent } | { ok: false; error: string; tooLarge?: boolean };
 
 function isBoundedString(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= max;
 }
 
 /** Validates one posted event (protocol.md section 6) and serialises it for the event frame. */
-export function validateIngestEvent(value: unknown, rules: IngestRules, now: number): IngestValidation {
+export function validateIngestEvent(
+  value: unknown,
+  rules: IngestRules,
+  now: number,
+): IngestValidation {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, error: 'event must be a JSON object' };
   }
   const e = value as Record<string, unknown>;
   if (!isBoundedString(e.id, Limits.maxEventIdLength)) {
-    return { ok: false, error: `id must be a string of 1 to ${Limits.maxEventIdLength} characters` };
+    return {
+      ok: false,
+      error: `id must be a string of 1 to ${Limits.maxEventIdLength} characters`,
+    };
   }
   if (typeof e.userId !== 'string' || !Limits.userIdPattern.test(e.userId)) {
     return { ok: false, error: 'userId must be 1 to 128 characters of [A-Za-z0-9._:@-]' };
@@ -47,7 +53,10 @@ export function validateIngestEvent(value: unknown, rules: IngestRules, now: num
     return { ok: false, error: 'critical must be a boolean' };
   }
   if (e.runId !== undefined && !isBoundedString(e.runId, Limits.maxRunIdLength)) {
-    return { ok: false, error: `runId must be a string of 1 to ${Limits.maxRunIdLength} characters` };
+    return {
+      ok: false,
+      error: `runId must be a string of 1 to ${Limits.maxRunIdLength} characters`,
+    };
   }
   if (e.threadId !== undefined && !isBoundedString(e.threadId, Limits.maxThreadIdLength)) {
     return {

@@ -5,3 +5,4 @@ export * from './lua-script.js';
 export * from './redis-client.js';
 export * from './session-store.js';
 export * from './shard-agreement.js';
+export * from './upstream-stream.js';

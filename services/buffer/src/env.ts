@@ -34,6 +34,8 @@ export const bufferEnvSchema = {
   BATCH_SIZE: positiveInt(500).refine((v) => v <= 5000, 'expected at most 5000'),
   /** Approximate max length of each edge inbox stream. @default 100000 */
   INBOX_MAXLEN: positiveInt(100_000),
+  /** How often the retention sweep job runs. @default 60000 */
+  RETENTION_SWEEP_MS: positiveInt(60_000),
   LOG_LEVEL: logLevel,
 };
 

@@ -1,12 +1,14 @@
 import { ConfigError, redisSettings } from '@agentwire/config';
 import {
   createKeyLayout,
+  createBlockingClient,
   createRedisClient,
   recordShardCount,
   waitForReady,
 } from '@agentwire/redis';
 import { createLogger } from '@agentwire/telemetry';
 import { loadBufferEnv } from './env.js';
+import { MaintenanceJobs } from './jobs/maintenance-jobs.js';
 import { startHealthServer } from './health-server.js';
 import { createBufferMetrics } from './metrics.js';
 import { ShardBalancer } from './shard-balancer.js';
@@ -35,7 +37,9 @@ async function main(): Promise<void> {
   await waitForReady(client, 30_000);
   const agreed = await recordShardCount(client, keys);
   if (agreed !== keys.shards) {
-    logger.fatal(`SHARDS=${keys.shards} but the deployment uses SHARDS=${agreed}; set SHARDS=${agreed}`);
+    logger.fatal(
+      `SHARDS=${keys.shards} but the deployment uses SHARDS=${agreed}; set SHARDS=${agreed}`,
+    );
     await client.quit();
     process.exit(1);
   }
@@ -64,6 +68,19 @@ async function main(): Promise<void> {
     }
   }, MAINTENANCE_INTERVAL_MS);
 
+  const jobsClient = createBlockingClient(redis.target, `${env.BUFFER_ID}:jobs`);
+  jobsClient.on('error', () => undefined);
+  const jobs = new MaintenanceJobs({
+    client,
+    workerClient: jobsClient,
+    keys,
+    nodeTtlMs: env.NODE_TTL_MS,
+    retentionMs: env.RETENTION_MS,
+    retentionSweepMs: env.RETENTION_SWEEP_MS,
+    logger,
+  });
+  await jobs.schedule();
+
   const server = await startHealthServer({
     port: env.METRICS_PORT,
     registry: metrics.registry,
@@ -77,6 +94,8 @@ async function main(): Promise<void> {
     shutdown.abort();
     clearInterval(maintenance);
     await balancing;
+    await jobs.close().catch(() => undefined);
+    jobsClient.disconnect();
     server.close();
     await client.quit().catch(() => client.disconnect());
     logger.info('stopped');

@@ -20,8 +20,7 @@ export interface Forward {
 }
 
 export type PersistOutcome =
-  | { fenced: true }
-  | { fenced: false; forwards: Forward[]; duplicates: number };
+  { fenced: true } | { fenced: false; forwards: Forward[]; duplicates: number };
 
 export interface PersistSettings {
   retentionMs: number;
@@ -54,7 +53,11 @@ export async function persistBatch(
   for (const entry of entries) {
     args.push(entry.entryId, entry.eventId, entry.userId, entry.critical ? '1' : '0', entry.body);
   }
-  const reply = (await Scripts.persistBatch.run(client, [keys.lease(shard)], args)) as ScriptReply[];
+  const reply = (await Scripts.persistBatch.run(
+    client,
+    [keys.lease(shard)],
+    args,
+  )) as ScriptReply[];
   if (reply[0] === ScriptCode.Fenced) return { fenced: true };
 
   const forwards: Forward[] = [];

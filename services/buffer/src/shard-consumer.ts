@@ -186,7 +186,10 @@ export class ShardConsumer {
     const ids = raw.map(([id]) => id);
     await options.client.xack(this.stream, CONSUMER_GROUP, ...ids);
     if (malformed.length > 0) {
-      options.logger.warn({ shard: options.lease.shard, count: malformed.length }, 'skipped malformed ingest entries');
+      options.logger.warn(
+        { shard: options.lease.shard, count: malformed.length },
+        'skipped malformed ingest entries',
+      );
     }
   }
 }

@@ -1,0 +1,70 @@
+import {
+  type KeyLayout,
+  type RedisClient,
+  type UpstreamMessage,
+  parseUpstreamFields,
+} from '@agentwire/redis';
+
+export interface UpstreamReaderOptions {
+  /** A client of its own: reads block. */
+  client: RedisClient;
+  keys: KeyLayout;
+  /** Consumer group of the agent workers. @default "agents" */
+  group?: string;
+  consumer: string;
+  /** @default 100 */
+  count?: number;
+}
+
+type StreamReply = Array<[string, Array<[string, string[]]>]> | null;
+
+/**
+ * Reads messages users published (protocol section 4) with a consumer group,
+ * so several agent workers share the stream and a crashed worker's messages
+ * are delivered again. Call `ack` once a message is handled.
+ */
+export class UpstreamReader {
+  private readonly group: string;
+
+  constructor(private readonly options: UpstreamReaderOptions) {
+    this.group = options.group ?? 'agents';
+  }
+
+  async *messages(signal: AbortSignal): AsyncGenerator<UpstreamMessage & { entryId: string }> {
+    const { client, keys, consumer } = this.options;
+    const stream = keys.upstream();
+    try {
+      await client.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!/BUSYGROUP/.test(String(error))) throw error;
+    }
+    let cursor = '0';
+    while (!signal.aborted) {
+      const reply = (await client.xreadgroup(
+        'GROUP',
+        this.group,
+        consumer,
+        'COUNT',
+        this.options.count ?? 100,
+        'BLOCK',
+        1000,
+        'STREAMS',
+        stream,
+        cursor,
+      )) as StreamReply;
+      const entries = reply?.[0]?.[1] ?? [];
+      // Pending entries first (cursor "0"), then new ones.
+      if (cursor !== '>' && entries.length === 0) cursor = '>';
+      for (const [entryId, fields] of entries) {
+        const message = parseUpstreamFields(fields);
+        if (message) yield { ...message, entryId };
+        else await this.ack(entryId);
+      }
+      if (cursor !== '>' && entries.length > 0) cursor = entries[entries.length - 1]?.[0] ?? cursor;
+    }
+  }
+
+  async ack(entryId: string): Promise<void> {
+    await this.options.client.xack(this.options.keys.upstream(), this.group, entryId);
+  }
+}

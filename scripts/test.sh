@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: build, typecheck, lint, format, unit tests, integration
+# tests on a single Redis, then again on a 3-master Redis Cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
+
+bash scripts/ensure-system-packages.sh redis chromium
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+
+echo "== build and typecheck"
+npx turbo run build typecheck --output-logs=errors-only
+echo "== lint"
+npx eslint . --max-warnings 0
+echo "== format"
+npx prettier --check . --log-level warn
+echo "== unit tests"
+npx vitest run --project unit
+echo "== integration tests (single Redis)"
+AW_TEST_TOPOLOGY=single npx vitest run --project integration
+echo "== integration tests (3-master Redis Cluster)"
+AW_TEST_TOPOLOGY=cluster npx vitest run --project integration

@@ -1,0 +1,38 @@
+import { Limits } from '@agentwire/protocol';
+import { jwtVerify } from 'jose';
+
+export type TokenCheck = { ok: true; userId: string } | { ok: false; reason: string };
+
+export interface JwtVerifier {
+  /** Never throws: a bad, expired or malformed token comes back as `{ ok: false }`. */
+  verify(token: string): Promise<TokenCheck>;
+}
+
+/**
+ * Client tokens, protocol.md section 1: HS256 with JWT_SECRET, `sub` is the
+ * user id (the only way a connection selects a user), `exp` required.
+ */
+export function createJwtVerifier(secret: string): JwtVerifier {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          requiredClaims: ['sub', 'exp'],
+        });
+        const sub = payload.sub;
+        if (typeof sub !== 'string' || !Limits.userIdPattern.test(sub)) {
+          return { ok: false, reason: 'token sub must be 1-128 of [A-Za-z0-9._:@-]' };
+        }
+        return { ok: true, userId: sub };
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return {
+          ok: false,
+          reason: code === 'ERR_JWT_EXPIRED' ? 'token expired' : 'invalid token',
+        };
+      }
+    },
+  };
+}
