@@ -8,7 +8,11 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{packages,services,loadtest}/*/{src,test}/**/*.test.ts', 'loadtest/**/*.test.ts'],
+          include: [
+            '{packages,services}/*/{src,test}/**/*.test.ts',
+            'loadtest/**/*.test.ts',
+            'deploy/test/**/*.test.ts',
+          ],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', '**/dist/**'],
         },
       },

@@ -232,13 +232,12 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     expect(edge.args).toEqual(['services/edge/dist/main.js']);
   });
 
-  it('sets the buffer Redis, its id and the port its probes use', () => {
+  it('sets the buffer Redis and the port its probes use', () => {
     const objects = objectsOf(overlay);
     const deployment = named<IDeployment>(objects, 'Deployment', BUFFER);
     const buffer = onlyContainer(podOf(objects, BUFFER));
     const env = environment(objects, buffer);
     expectOneRedisSetting(env);
-    expectFromPodName(env, 'BUFFER_ID');
     const metricsPort = Number(literal(env, 'METRICS_PORT'));
     expect(containerPort(buffer, 'metrics')).toBe(metricsPort);
     expect(buffer.readinessProbe?.httpGet?.port).toBe('metrics');

@@ -14,6 +14,12 @@ export const URLS = ['ws://127.0.0.1:7001/v1/ws', 'ws://127.0.0.1:7002/v1/ws'];
 export const flush = (): Promise<unknown> => vi.advanceTimersByTimeAsync(0);
 
 /**
+ * Like flush, for zero-delay timers created inside another timer's callback:
+ * the fake clock schedules those 1 ms later.
+ */
+export const flushNested = (): Promise<unknown> => vi.advanceTimersByTimeAsync(1);
+
+/**
  * A client wired to fake sockets, with everything it emits recorded. `random`
  * defaults to 0: the first URL first, and zero backoff delays, unless a test
  * sets its own.

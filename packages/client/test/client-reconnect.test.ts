@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloseCode } from '@agentwire/protocol';
 import { ProtocolViolationError, TokenError, UnauthorizedError } from '../src/index.js';
-import { createHarness, flush, URLS } from './client-harness.js';
+import { createHarness, flush, flushNested, URLS } from './client-harness.js';
 import { criticalEvent } from './fake-web-socket.js';
 
 describe('close codes and reconnects', () => {
@@ -88,7 +88,7 @@ describe('close codes and reconnects', () => {
     expect(h.fake.sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1000);
     expect(draining.closedByClient).toBeDefined();
-    await flush();
+    await flushNested();
     expect(h.fake.sockets).toHaveLength(2);
     expect(h.fake.last().url).not.toBe(firstUrl);
     const next = await h.accept({ latestSeq: 1, oldestSeq: 1 });
@@ -121,7 +121,7 @@ describe('close codes and reconnects', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(socket.closedByClient).toBeDefined();
     expect(h.client.state).toBe('reconnecting');
-    await flush();
+    await flushNested();
     expect(h.fake.sockets).toHaveLength(2);
     h.client.disconnect();
   });
@@ -133,6 +133,7 @@ describe('close codes and reconnects', () => {
     h.fake.last().open();
     await vi.advanceTimersByTimeAsync(2000);
     expect(h.fake.sockets[0]?.closedByClient).toBeDefined();
+    await flushNested();
     expect(h.fake.sockets).toHaveLength(2);
     h.client.disconnect();
   });
@@ -157,11 +158,15 @@ describe('close codes and reconnects', () => {
         if (calls === 1) throw new Error('auth service down');
         return 'token-ok';
       },
+      random: () => 0.5,
     });
     h.client.connect();
     await flush();
     expect(h.errors[0]).toBeInstanceOf(TokenError);
+    expect(h.disconnects[0]?.reconnectInMs).toBe(50);
+    await vi.advanceTimersByTimeAsync(49);
     expect(h.fake.sockets).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
     const socket = await h.accept();
     expect(socket.framesOf('hello')[0]?.token).toBe('token-ok');
     h.client.disconnect();

@@ -1,0 +1,70 @@
+export interface LoadOptions {
+  /** Edge base URLs; requests rotate over them. */
+  edges: string[];
+  ingestToken: string;
+  users: string[];
+  eventsPerSecond: number;
+  durationMs: number;
+  /** Events per POST. */
+  batchSize: number;
+  /** Called after each accepted batch (e.g. to trigger a fault at some point). */
+  onProgress?: (accepted: number) => void;
+}
+
+export interface LoadResult {
+  /** Accepted event ids per user, in acceptance order. */
+  acceptedByUser: Map<string, string[]>;
+  accepted: number;
+  retries: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes critical events at a fixed rate for a bounded time, retrying a
+ * refused or failed batch with the same ids (503 while Redis restarts, a
+ * killed edge) on the next edge until it is accepted.
+ */
+export async function publishLoad(options: LoadOptions): Promise<LoadResult> {
+  const acceptedByUser = new Map<string, string[]>(options.users.map((u) => [u, []]));
+  const batches = Math.ceil(
+    (options.eventsPerSecond * options.durationMs) / 1000 / options.batchSize,
+  );
+  const interval = options.durationMs / batches;
+  const start = Date.now();
+  let accepted = 0;
+  let retries = 0;
+  let edge = 0;
+  for (let b = 0; b < batches; b++) {
+    const events = Array.from({ length: options.batchSize }, (_, i) => {
+      const n = b * options.batchSize + i;
+      const userId = options.users[n % options.users.length] as string;
+      return { id: `load-${n}`, userId, name: 'tool_executing', critical: true, data: { n } };
+    });
+    for (;;) {
+      const url = `${options.edges[edge++ % options.edges.length]}/v1/events`;
+      const status = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${options.ingestToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(events),
+        signal: AbortSignal.timeout(3000),
+      }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 202) break;
+      if (status !== 0 && status !== 503) throw new Error(`ingest answered ${status}`);
+      retries++;
+      await sleep(50);
+    }
+    for (const event of events) acceptedByUser.get(event.userId)?.push(event.id);
+    accepted += events.length;
+    options.onProgress?.(accepted);
+    const due = start + (b + 1) * interval;
+    if (due > Date.now()) await sleep(due - Date.now());
+  }
+  return { acceptedByUser, accepted, retries };
+}

@@ -1,0 +1,29 @@
+import type { KeyLayout, RedisClient } from '@agentwire/redis';
+import type { Logger } from '@agentwire/telemetry';
+import type { ConnectionRegistry } from './connection-registry.js';
+import type { EdgeEnv } from './env.js';
+import type { JwtVerifier } from './jwt-verifier.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { Connection, ConnectionShared } from './ws/connection.js';
+
+/** What the edge's handlers share. Built once in main.ts. */
+export interface EdgeContext {
+  readonly env: EdgeEnv;
+  readonly nodeId: string;
+  readonly keys: KeyLayout;
+  /** Commands: sessions, replay pages, heartbeats, presence, inbox trims. */
+  readonly redis: RedisClient;
+  /** Ingest appends: no offline queue, so a Redis outage answers 503 at once. */
+  readonly ingestRedis: RedisClient;
+  readonly registry: ConnectionRegistry<Connection>;
+  /** Every open socket, welcomed or not (heartbeats, drain). */
+  readonly connections: Set<Connection>;
+  readonly connectionShared: ConnectionShared;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  readonly jwt: JwtVerifier;
+  readonly criticalNames: ReadonlySet<string>;
+  /** Session clean-ups in flight (closeSession, SREM); shutdown waits for them. */
+  readonly pendingCleanups: Set<Promise<void>>;
+  draining: boolean;
+}

@@ -1,0 +1,322 @@
+import { CloseCode } from '@agentwire/protocol';
+import type { EdgeMetrics } from '../metrics.js';
+import { AckTracker } from './ack-tracker.js';
+import type { ConnectionLimits } from './connection-limits.js';
+import { reconnectFrame } from './server-frames.js';
+import { LiveQueue, type QueuedEvent } from './live-queue.js';
+
+/**
+ * awaiting_hello -> opening (hello accepted: auth, openSession) -> replaying
+ * (welcome sent, log pages) -> live; `replaying` again while a gap is filled
+ * from the log; closed from any state.
+ */
+export type ConnectionState = 'awaiting_hello' | 'opening' | 'replaying' | 'live' | 'closed';
+
+/** Whether this connection's route is registered in the user's routes hash. */
+export type SessionState = 'none' | 'opening' | 'open';
+
+/** The part of a uWS WebSocket a connection uses (a fake in unit tests). */
+export interface WireSocket {
+  /** 1 sent, 0 sent but buffered (backpressure), 2 dropped (over maxBackpressure). */
+  send(message: string, isBinary?: boolean, compress?: boolean): number;
+  getBufferedAmount(): number;
+  /** Closes with a close frame; uWS calls the close handler synchronously. */
+  end(code?: number, shortMessage?: string): void;
+  cork(cb: () => void): unknown;
+}
+
+/** Everything connections share: limits, metrics, and the replay hook. */
+export interface ConnectionShared {
+  limits: ConnectionLimits;
+  metrics: Pick<
+    EdgeMetrics,
+    | 'eventsSentCritical'
+    | 'eventsSentNonCritical'
+    | 'nonCriticalDropped'
+    | 'slowConsumerCloses'
+    | 'acksConfirmed'
+    | 'ackLatency'
+  >;
+  /** Reads the log from `lastSentSeq + 1`, then calls `goLive` (see replay.ts). */
+  catchUp(conn: Connection): void;
+}
+
+const SEND_DROPPED = 2;
+/** Close reasons must fit a control frame (123 bytes). */
+const MAX_REASON = 120;
+
+/**
+ * One WebSocket connection: its protocol state and everything it has sent.
+ * All sends go through here so that three rules hold in one place: no
+ * critical seq is sent twice or out of order, the send buffer limits apply,
+ * and heartbeats know when something was last sent.
+ */
+export class Connection {
+  state: ConnectionState = 'awaiting_hello';
+  session: SessionState = 'none';
+  userId = '';
+  epoch = '';
+  /** Highest critical seq sent (or, on a live start, treated as sent). */
+  lastSentSeq = 0;
+  /** The hello's lastSeq (0 when absent): acks may go up to it. */
+  helloLastSeq = 0;
+  lastSendAt: number;
+  helloTimer: NodeJS.Timeout | undefined;
+  readonly queue: LiveQueue;
+  readonly acks: AckTracker;
+
+  private ws: WireSocket | undefined;
+  private outbox: string[] = [];
+  private outboxBytes = 0;
+  private outboxCritical = 0;
+  private writableWaiters: Array<() => void> = [];
+  /** lastSentSeq when the last gap catch-up started: one catch-up per gap. */
+  private catchUpFrom = -1;
+  private readonly observeAckMs: (ms: number) => void;
+
+  constructor(
+    readonly id: string,
+    /** User id from an `Authorization` header on upgrade, if any. */
+    readonly preAuthUserId: string | undefined,
+    private readonly shared: ConnectionShared,
+    now: number,
+  ) {
+    this.lastSendAt = now;
+    const { limits, metrics } = shared;
+    this.queue = new LiveQueue(limits.queueMaxItems, limits.queueMaxBytes);
+    this.acks = new AckTracker(limits.ackTrackCapacity);
+    this.observeAckMs = (ms) => metrics.ackLatency.observe(ms / 1000);
+  }
+
+  attach(ws: WireSocket): void {
+    this.ws = ws;
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** True once welcome was sent: the connection may receive events and heartbeats. */
+  get isWelcomed(): boolean {
+    return this.state === 'replaying' || this.state === 'live';
+  }
+
+  bufferedAmount(): number {
+    return this.state === 'closed' || this.ws === undefined ? 0 : this.ws.getBufferedAmount();
+  }
+
+  /**
+   * Hot path: one inbox entry for this connection's user. Live: decided and
+   * staged in the outbox (sent corked by `flushOutbox`, once per batch; the
+   * connection is pushed on `dirty` the first time). Opening or replaying:
+   * queued until the replay has caught up.
+   */
+  offer(seq: number, frame: string, epoch: string, now: number, dirty: Connection[]): void {
+    if (this.state === 'live') {
+      const staged = this.outbox.length;
+      this.deliver(seq, frame, epoch, now);
+      if (staged === 0 && this.outbox.length > 0) dirty.push(this);
+    } else if (this.state === 'replaying' || this.state === 'opening') {
+      this.queue.push({ seq, frame, epoch });
+    }
+  }
+
+  /** Sends what `offer` staged, in one corked write. */
+  flushOutbox(now: number): void {
+    const outbox = this.outbox;
+    if (outbox.length === 0) return;
+    const critical = this.outboxCritical;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.outboxCritical = 0;
+    const ws = this.ws;
+    if (this.state === 'closed' || ws === undefined) return;
+    let dropped = false;
+    ws.cork(() => {
+      for (let i = 0; i < outbox.length && !dropped; i++) {
+        dropped = ws.send(outbox[i] as string, false, false) === SEND_DROPPED;
+      }
+    });
+    this.lastSendAt = now;
+    this.shared.metrics.eventsSentCritical.inc(critical);
+    this.shared.metrics.eventsSentNonCritical.inc(outbox.length - critical);
+    if (dropped) this.closeSlowConsumer();
+  }
+
+  /** Sends a control frame (welcome, heartbeat, error) now. False when the socket is gone. */
+  sendControl(text: string, now: number): boolean {
+    const ws = this.ws;
+    if (this.state === 'closed' || ws === undefined) return false;
+    let status = 0;
+    ws.cork(() => {
+      status = ws.send(text, false, false);
+    });
+    this.lastSendAt = now;
+    if (status === SEND_DROPPED) {
+      this.closeSlowConsumer();
+      return false;
+    }
+    return true;
+  }
+
+  /** Runs `fn` with this socket corked, so a burst of sends leaves in one write. */
+  cork(fn: () => void): void {
+    if (this.state !== 'closed' && this.ws !== undefined) this.ws.cork(fn);
+  }
+
+  /**
+   * Sends one event read from the user's log (call inside `cork`). Seqs at
+   * or below what was already sent are skipped. False when the socket closed.
+   */
+  sendReplayed(seq: number, frame: string, now: number): boolean {
+    const ws = this.ws;
+    if (this.state === 'closed' || ws === undefined) return false;
+    if (seq <= this.lastSentSeq) return true;
+    if (ws.send(frame, false, false) === SEND_DROPPED) {
+      this.closeSlowConsumer();
+      return false;
+    }
+    this.lastSentSeq = seq;
+    this.acks.recordSent(seq, now);
+    this.lastSendAt = now;
+    this.shared.metrics.eventsSentCritical.inc();
+    return true;
+  }
+
+  /**
+   * Replay done: sends what was queued meanwhile (see LiveQueue.drain for
+   * what is kept) and switches to live delivery, in one synchronous step so
+   * no inbox entry can slip in between.
+   */
+  goLive(now: number): void {
+    if (this.state === 'closed') return;
+    const pending = this.queue.drain(this.lastSentSeq);
+    this.state = 'live';
+    for (let i = 0; i < pending.length; i++) {
+      if (this.state !== 'live') {
+        // A gap started another catch-up: keep the rest queued, in order.
+        if (this.state === 'replaying') this.queue.push(pending[i] as QueuedEvent);
+        continue;
+      }
+      const item = pending[i] as QueuedEvent;
+      this.deliver(item.seq, item.frame, item.epoch, now);
+    }
+    this.flushOutbox(now);
+  }
+
+  /**
+   * Applies a cumulative ack. False when it exceeds what this connection was
+   * sent or resumed from: a protocol violation (4400).
+   */
+  ack(seq: number, now: number): boolean {
+    if (seq > Math.max(this.helloLastSeq, this.lastSentSeq)) return false;
+    const confirmed = this.acks.ack(seq, now, this.observeAckMs);
+    if (confirmed > 0) this.shared.metrics.acksConfirmed.inc(confirmed);
+    return true;
+  }
+
+  /** Sends `reconnect` and closes with `code` (4503 by default) so the client resumes. */
+  requestReconnect(afterMs: number, reason: string, code: number = CloseCode.Draining): void {
+    if (this.state === 'closed') return;
+    this.flushOutbox(Date.now());
+    if (this.state === 'closed') return;
+    this.sendControl(reconnectFrame(afterMs), Date.now());
+    this.end(code, reason);
+  }
+
+  /** Closes with a close frame. The close handler then calls `markClosed`. */
+  end(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    const ws = this.ws;
+    if (ws === undefined) {
+      this.markClosed();
+      return;
+    }
+    ws.end(code, reason.length > MAX_REASON ? reason.slice(0, MAX_REASON) : reason);
+    // uWS calls the close handler synchronously; make sure state is final either way.
+    this.markClosed();
+  }
+
+  /** Called by the close handler: the socket must not be touched again. */
+  markClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.ws = undefined;
+    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.outboxCritical = 0;
+    this.queue.clear();
+    this.releaseWriters();
+  }
+
+  /** Resolves once the send buffer is back under the soft limit, or the socket closed. */
+  whenWritable(): Promise<void> {
+    if (this.state === 'closed' || this.bufferedAmount() <= this.shared.limits.softBytes) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  /** uWS drain handler. */
+  onDrain(): void {
+    if (this.writableWaiters.length > 0 && this.bufferedAmount() <= this.shared.limits.softBytes) {
+      this.releaseWriters();
+    }
+  }
+
+  private releaseWriters(): void {
+    const waiters = this.writableWaiters;
+    this.writableWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** The delivery rules of a live connection (hot path: no parsing, no allocation). */
+  private deliver(seq: number, frame: string, epoch: string, now: number): void {
+    if (seq > 0) {
+      if (epoch !== '' && epoch !== this.epoch) {
+        // The user's history was created afresh (lost or expired): this
+        // connection's seqs belong to a history that no longer exists. Make
+        // the client resume; its hello then gets resumed:false and a replay.
+        this.requestReconnect(0, 'history recreated');
+        return;
+      }
+      // At-least-once forwarding may repeat an event: never send a seq twice.
+      if (seq <= this.lastSentSeq) return;
+      if (seq !== this.lastSentSeq + 1 && this.catchUpFrom !== this.lastSentSeq) {
+        // A gap: fill it from the log before sending this one.
+        this.catchUpFrom = this.lastSentSeq;
+        this.state = 'replaying';
+        this.queue.push({ seq, frame, epoch });
+        this.shared.catchUp(this);
+        return;
+      }
+    }
+    const ws = this.ws;
+    if (ws === undefined) return;
+    const buffered = ws.getBufferedAmount() + this.outboxBytes;
+    if (buffered > this.shared.limits.hardBytes) {
+      this.closeSlowConsumer();
+      return;
+    }
+    if (seq === 0) {
+      if (buffered > this.shared.limits.softBytes) {
+        this.shared.metrics.nonCriticalDropped.inc();
+        return;
+      }
+    } else {
+      this.lastSentSeq = seq;
+      this.acks.recordSent(seq, now);
+      this.outboxCritical++;
+    }
+    this.outbox.push(frame);
+    this.outboxBytes += frame.length;
+  }
+
+  private closeSlowConsumer(): void {
+    if (this.state === 'closed') return;
+    this.shared.metrics.slowConsumerCloses.inc();
+    this.end(CloseCode.SlowConsumer, 'slow consumer: send buffer over the hard limit');
+  }
+}
