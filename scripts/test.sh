@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 
 bash scripts/ensure-system-packages.sh redis chromium
+bash scripts/ensure-kubectl.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 
 echo "== build and typecheck"
 npx turbo run build typecheck --output-logs=errors-only
+npx tsc -p deploy/tsconfig.json
 echo "== lint"
 npx eslint . --max-warnings 0
 echo "== format"

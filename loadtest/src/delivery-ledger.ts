@@ -14,6 +14,8 @@ export interface DeliveryCounts {
   outOfOrder: number;
   /** Seqs outside the expected range: events this run did not publish for the user. */
   unexpected: number;
+  /** Events marked with another user's id: an isolation breach. */
+  foreign: number;
 }
 
 export type CriticalOutcome = 'new' | 'duplicate' | 'redelivered';
@@ -30,10 +32,12 @@ export class DeliveryLedger {
   private readonly everSeen = new Set<number>();
   private socketSeen = new Set<number>();
   private socketHighest = 0;
+  private socketResumeFrom = 0;
   private contiguous = 0;
   private duplicates = 0;
   private redelivered = 0;
   private outOfOrder = 0;
+  private foreign = 0;
 
   /** The first welcome fixes the base; later welcomes (reconnects) keep it. */
   onWelcome(latestSeq: number): void {
@@ -43,10 +47,11 @@ export class DeliveryLedger {
     }
   }
 
-  /** A new socket starts: duplicates are counted per socket. */
-  onNewSocket(): void {
+  /** A new socket starts (resuming from `resumeFrom` when given): duplicates are counted per socket. */
+  onNewSocket(resumeFrom?: number): void {
     this.socketSeen = new Set<number>();
     this.socketHighest = 0;
+    this.socketResumeFrom = resumeFrom ?? 0;
   }
 
   /** Hot path: one call per critical event frame. */
@@ -67,9 +72,24 @@ export class DeliveryLedger {
     return 'new';
   }
 
+  /** An event published for another user arrived here. */
+  onForeign(): void {
+    this.foreign++;
+  }
+
   /** Highest seq with every seq from the base up to it received: what a cumulative ack may claim. */
   contiguousSeq(): number {
     return this.contiguous;
+  }
+
+  /**
+   * What a cumulative ack on the current socket may claim: the contiguous
+   * position, but never above what this socket was sent or resumed from (the
+   * server closes with 4400 otherwise). The two differ only after a resume
+   * over a gap, while the replay catches up.
+   */
+  ackableSeq(): number {
+    return Math.min(this.contiguous, Math.max(this.socketHighest, this.socketResumeFrom));
   }
 
   /** The welcome's latestSeq, once welcomed. */
@@ -95,6 +115,7 @@ export class DeliveryLedger {
       redelivered: this.redelivered,
       outOfOrder: this.outOfOrder,
       unexpected: this.everSeen.size - delivered,
+      foreign: this.foreign,
     };
   }
 }
@@ -135,11 +156,26 @@ export function aggregateDelivery(
 
 /** Loss, duplicates, reordering or foreign events: anything the guarantees rule out. */
 export function hasProblem(counts: DeliveryCounts): boolean {
-  return counts.lost > 0 || counts.duplicates > 0 || counts.outOfOrder > 0 || counts.unexpected > 0;
+  return (
+    counts.lost > 0 ||
+    counts.duplicates > 0 ||
+    counts.outOfOrder > 0 ||
+    counts.unexpected > 0 ||
+    counts.foreign > 0
+  );
 }
 
 function zeroCounts(): DeliveryCounts {
-  return { expected: 0, delivered: 0, lost: 0, duplicates: 0, redelivered: 0, outOfOrder: 0, unexpected: 0 };
+  return {
+    expected: 0,
+    delivered: 0,
+    lost: 0,
+    duplicates: 0,
+    redelivered: 0,
+    outOfOrder: 0,
+    unexpected: 0,
+    foreign: 0,
+  };
 }
 
 function addCounts(into: DeliveryCounts, from: DeliveryCounts): void {
@@ -150,4 +186,5 @@ function addCounts(into: DeliveryCounts, from: DeliveryCounts): void {
   into.redelivered += from.redelivered;
   into.outOfOrder += from.outOfOrder;
   into.unexpected += from.unexpected;
+  into.foreign += from.foreign;
 }

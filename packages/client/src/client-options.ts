@@ -18,6 +18,8 @@ export interface ClientOptions {
   /**
    * Returns the JWT sent in `hello`. Called at `connect()` and again after the
    * server closed with 4001 (bad or expired token), before one fresh retry.
+   * Return '' when the socket authenticates on upgrade instead (a Node
+   * `WebSocket` that sends `Authorization: Bearer`): hello then has no token.
    */
   getToken: () => string | Promise<string>;
   /**
@@ -88,7 +90,10 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     urls.every((u) => typeof u === 'string' && u.length > 0),
     'url: every URL must be a non-empty string',
   );
-  check(typeof options.getToken === 'function', 'getToken: a function returning the JWT is required');
+  check(
+    typeof options.getToken === 'function',
+    'getToken: a function returning the JWT is required',
+  );
 
   const minDelayMs = options.backoff?.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
   const maxDelayMs = options.backoff?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;

@@ -315,7 +315,8 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
 
   #sendHello(conn: Connection): void {
     const hello: HelloFrame = { type: 'hello' };
-    if (this.#token !== undefined) hello.token = this.#token;
+    // An empty token means the socket authenticated on upgrade (Authorization header).
+    if (this.#token !== undefined && this.#token !== '') hello.token = this.#token;
     const from = this.#received;
     if (from !== undefined) {
       hello.lastSeq = from.lastSeq;
@@ -335,7 +336,10 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     const parsed = parseServerFrame(data);
     if (parsed.kind === 'unknown') return;
     if (parsed.kind === 'malformed') {
-      this.emit('error', new ServerError('bad_frame', `malformed frame from server: ${parsed.reason}`));
+      this.emit(
+        'error',
+        new ServerError('bad_frame', `malformed frame from server: ${parsed.reason}`),
+      );
       return;
     }
     this.#onFrame(conn, parsed.frame);
@@ -377,6 +381,18 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     const sent = this.#received;
     const { position, resync } = resumeFromWelcome(sent, welcome);
     this.#received = position;
+    this.#attempt = 0;
+    this.#authRetried = false;
+    this.#drainUntil = undefined;
+    this.#welcome = welcome;
+    this.#armHeartbeat(conn);
+
+    // Listeners may call disconnect() or reconnect(); stop as soon as this
+    // socket is no longer the current one.
+    this.#setState(ClientState.Connected);
+    if (this.#conn !== conn) return;
+    this.emit('welcome', welcome);
+    if (this.#conn !== conn) return;
     if (sent === undefined || resync || sent.epoch !== position.epoch) {
       // Through the queue, so events from an earlier connection still waiting
       // for their handler are delivered first and the position moves in order.
@@ -386,15 +402,8 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
         resync: resync && sent !== undefined ? { welcome, previous: sent, position } : undefined,
         generation: this.#generation,
       });
+      if (this.#conn !== conn) return;
     }
-
-    this.#attempt = 0;
-    this.#authRetried = false;
-    this.#drainUntil = undefined;
-    this.#welcome = welcome;
-    this.#armHeartbeat(conn);
-    this.#setState(ClientState.Connected);
-    this.emit('welcome', welcome);
     for (const text of this.#publishes.texts()) this.#sendText(conn, text);
     this.#scheduleAck();
   }
@@ -414,6 +423,7 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     if (verdict === 'gap') {
       // Never deliver past a hole: reconnect and let the resume replay it.
       this.emit('gap', { expected: received.lastSeq + 1, received: seq });
+      if (this.#conn !== conn) return;
       this.#attempt = 0;
       this.#drop(conn, `gap: expected seq ${received.lastSeq + 1}, got ${seq}`);
       return;
@@ -595,7 +605,11 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   }
 
   #scheduleRetry(code: number, reason: string, byClient: boolean, delayMs?: number): void {
-    if (this.#state === ClientState.Connected) this.#setState(ClientState.Reconnecting);
+    const session = this.#session;
+    if (this.#state === ClientState.Connected) {
+      this.#setState(ClientState.Reconnecting);
+      if (session !== this.#session) return; // A state listener called disconnect().
+    }
     const { timers } = this.#opts;
     let delay: number;
     if (delayMs !== undefined) {
@@ -611,12 +625,12 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
         this.#opts.random,
       );
     }
-    this.emit('disconnect', { code, reason, byClient, reconnectInMs: delay });
-    const session = this.#session;
     if (this.#retryTimer !== undefined) timers.clearTimeout(this.#retryTimer);
     this.#retryTimer = timers.setTimeout(() => {
       if (session === this.#session) void this.#open(session);
     }, delay);
+    // After the timer is set, so a listener's disconnect() clears it.
+    this.emit('disconnect', { code, reason, byClient, reconnectInMs: delay });
   }
 
   /** A close that must not be retried blindly: stop, report, reject what waits. */

@@ -16,7 +16,10 @@ export interface ResumeOutcome {
  * Where a connection starts, given the position the hello carried (`sent`,
  * undefined for a live start) and the server's welcome (protocol.md section 1).
  */
-export function resumeFromWelcome(sent: Position | undefined, welcome: WelcomeFrame): ResumeOutcome {
+export function resumeFromWelcome(
+  sent: Position | undefined,
+  welcome: WelcomeFrame,
+): ResumeOutcome {
   const { epoch, latestSeq, oldestSeq } = welcome;
   if (sent === undefined) {
     // Live start: nothing is replayed, the next event is latestSeq + 1.

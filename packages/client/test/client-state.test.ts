@@ -62,6 +62,29 @@ describe('client state machine', () => {
     h.client.disconnect();
   });
 
+  it('survives disconnect() called from inside its own listeners', async () => {
+    for (const event of ['welcome', 'disconnect', 'state'] as const) {
+      const h = createHarness();
+      let armed = false;
+      h.client.on(event, () => {
+        if (armed) h.client.disconnect();
+      });
+      await h.connect();
+      armed = event !== 'welcome';
+      if (event === 'welcome') {
+        armed = true;
+        h.fake.last().serverClose(1006);
+        await h.accept();
+      } else {
+        h.fake.last().serverClose(1006);
+      }
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(h.client.state).toBe('closed');
+      expect(vi.getTimerCount()).toBe(0);
+      expect(h.errors).toEqual([]);
+    }
+  });
+
   it('allows only the documented transitions', () => {
     const all = Object.values(ClientState);
     const allowed = all.flatMap((from) =>

@@ -24,7 +24,13 @@ describe('position stores', () => {
 
   it('localStorageStore treats a corrupt or foreign entry as no position', () => {
     const storage = mapStorage();
-    for (const raw of ['{', '"x"', '{"lastSeq":-1}', '{"lastSeq":1.5}', '{"lastSeq":3,"epoch":7}']) {
+    for (const raw of [
+      '{',
+      '"x"',
+      '{"lastSeq":-1}',
+      '{"lastSeq":1.5}',
+      '{"lastSeq":3,"epoch":7}',
+    ]) {
       storage.setItem('k', raw);
       expect(localStorageStore('k', storage).load()).toBeUndefined();
     }

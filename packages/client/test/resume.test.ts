@@ -20,7 +20,10 @@ describe('resumeFromWelcome', () => {
 
   it('adopts the epoch of a hand-seeded position', () => {
     const welcome = welcomeFrame({ epoch: 'k3', latestSeq: 9, oldestSeq: 1 });
-    expect(resumeFromWelcome({ lastSeq: 0 }, welcome).position).toEqual({ lastSeq: 0, epoch: 'k3' });
+    expect(resumeFromWelcome({ lastSeq: 0 }, welcome).position).toEqual({
+      lastSeq: 0,
+      epoch: 'k3',
+    });
   });
 
   it('moves to just before oldestSeq when events were lost to retention', () => {

@@ -35,15 +35,13 @@ if redis.call('GET', leaseKey) ~= leaseValue then
 end
 
 local cutoff = now - retentionMs
-local out = {}
 
 -- Drops time-expired entries from the head of a user's log, keeping the newest.
 local function trimExpired(logKey)
   local head = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 32)
   local keepFrom = nil
   for i = 1, #head - 1 do
-    local fields = head[i][2]
-    local ts = tonumber(fields[4])
+    local ts = tonumber(head[i][2][4])
     if ts and ts < cutoff then
       keepFrom = head[i + 1][1]
     else
@@ -62,19 +60,43 @@ local function frameOf(seq, body)
   return '{"type":"event",' .. body
 end
 
+-- Per-user state read once per batch (hot path: a batch often holds many
+-- events of the same user). Seq is counted here and stored once at the end.
+local users = {}
+local function userState(userId)
+  local user = users[userId]
+  if user == nil then
+    local userBase = base .. 'u:' .. userId .. ':'
+    local meta = redis.call('HMGET', userBase .. 'meta', 'epoch', 'seq')
+    user = {
+      base = userBase,
+      epoch = meta[1],
+      seq = tonumber(meta[2] or '0'),
+      appended = false,
+    }
+    users[userId] = user
+  end
+  return user
+end
+
+local results = {}
 for i = 8, #ARGV, 5 do
   local entryId = ARGV[i]
   local eventId = ARGV[i + 1]
   local userId = ARGV[i + 2]
   local critical = ARGV[i + 3] == '1'
   local body = ARGV[i + 4]
-  local userBase = base .. 'u:' .. userId .. ':'
-  local metaKey = userBase .. 'meta'
+  local user = userState(userId)
   local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
 
+  local candidate = 0
+  if critical then
+    candidate = user.seq + 1
+  end
+  -- One call both claims the id and tells whether it was seen before.
+  local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
   local status = 1
   local seq = 0
-  local seen = redis.call('GET', dedupeKey)
   if seen then
     local sep = string.find(seen, ' ', 1, true)
     if string.sub(seen, 1, sep - 1) == entryId then
@@ -85,21 +107,37 @@ for i = 8, #ARGV, 5 do
       status = 0
     end
   elseif critical then
-    local logKey = userBase .. 'log'
-    if redis.call('HSETNX', metaKey, 'epoch', freshEpoch) == 1 then
-      redis.call('HSET', metaKey, 'seq', 0)
+    if not user.epoch then
+      user.epoch = freshEpoch
     end
-    seq = redis.call('HINCRBY', metaKey, 'seq', 1)
-    redis.call('XADD', logKey, 'MAXLEN', retentionMax, seq .. '-0', 'f', frameOf(seq, body), 't', now)
+    seq = candidate
+    user.seq = seq
+    user.appended = true
+    redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
+      'f', frameOf(seq, body), 't', now)
+  end
+  results[#results + 1] = { status, seq, body, userId }
+end
+
+-- Writes of the batch are done; now store each user's position and read routes.
+for userId, user in pairs(users) do
+  if user.appended then
+    local metaKey = user.base .. 'meta'
+    local logKey = user.base .. 'log'
+    redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq)
     redis.call('PEXPIRE', metaKey, retentionMs)
     redis.call('PEXPIRE', logKey, retentionMs)
     redis.call('ZADD', base .. 'users', now, userId)
     trimExpired(logKey)
-    redis.call('SET', dedupeKey, entryId .. ' ' .. seq, 'PX', dedupeMs)
-  else
-    redis.call('SET', dedupeKey, entryId .. ' 0', 'PX', dedupeMs)
   end
+  user.nodes = redis.call('HKEYS', user.base .. 'routes')
+end
 
+local out = {}
+for r = 1, #results do
+  local result = results[r]
+  local status = result[1]
+  local seq = result[2]
   out[#out + 1] = status
   out[#out + 1] = seq
   if status == 0 then
@@ -107,12 +145,12 @@ for i = 8, #ARGV, 5 do
     out[#out + 1] = ''
     out[#out + 1] = 0
   else
-    out[#out + 1] = frameOf(seq, body)
-    out[#out + 1] = redis.call('HGET', metaKey, 'epoch') or ''
-    local nodes = redis.call('HKEYS', userBase .. 'routes')
-    out[#out + 1] = #nodes
-    for n = 1, #nodes do
-      out[#out + 1] = nodes[n]
+    local user = users[result[4]]
+    out[#out + 1] = frameOf(seq, result[3])
+    out[#out + 1] = user.epoch or ''
+    out[#out + 1] = #user.nodes
+    for n = 1, #user.nodes do
+      out[#out + 1] = user.nodes[n]
     end
   end
 end

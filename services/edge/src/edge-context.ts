@@ -23,7 +23,7 @@ export interface EdgeContext {
   readonly logger: Logger;
   readonly jwt: JwtVerifier;
   readonly criticalNames: ReadonlySet<string>;
-  /** Session clean-ups in flight (closeSession, SREM); shutdown waits for them. */
-  readonly pendingCleanups: Set<Promise<void>>;
+  /** Session work in flight (opening, replay, closeSession, SREM); shutdown waits for it. */
+  readonly inFlight: Set<Promise<void>>;
   draining: boolean;
 }

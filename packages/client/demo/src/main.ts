@@ -84,13 +84,14 @@ window.__agentwire = { client, received };
 
 client.on('state', ({ newState }) => renderState(newState));
 
+let welcomes = 0;
 client.on('welcome', (welcome) => {
   ui.node.textContent = welcome.node;
   ui.epoch.textContent = welcome.epoch;
   ui.lastSeq.textContent = String(client.position?.lastSeq ?? welcome.latestSeq);
   showNotice(undefined);
-  const resumedFrom = client.position === undefined ? 'live start' : 'resumed';
-  log(`connected to ${welcome.node} (${resumedFrom}, latest seq ${welcome.latestSeq})`);
+  const how = welcomes++ === 0 && !config.replay ? 'live start' : 'resumed';
+  log(`connected to ${welcome.node} (${how}, latest seq ${welcome.latestSeq})`);
 });
 
 client.on('event', (event: EventFrame) => {
@@ -107,7 +108,10 @@ client.on('event', (event: EventFrame) => {
 client.on('resync', (info) => {
   timeline.clear();
   ui.lastSeq.textContent = String(info.position.lastSeq);
-  log(`history changed on the server: resynchronising from seq ${info.position.lastSeq + 1}`, 'warn');
+  log(
+    `history changed on the server: resynchronising from seq ${info.position.lastSeq + 1}`,
+    'warn',
+  );
 });
 
 client.on('gap', ({ expected, received: got }) => {
@@ -117,7 +121,10 @@ client.on('gap', ({ expected, received: got }) => {
 client.on('disconnect', ({ code, reason, byClient, reconnectInMs }) => {
   const who = byClient ? 'client closed' : `closed ${code}`;
   const next = reconnectInMs === undefined ? 'not retrying' : `retry in ${reconnectInMs} ms`;
-  log(`${who}${reason ? ` (${reason})` : ''}, ${next}`, reconnectInMs === undefined ? 'error' : 'warn');
+  log(
+    `${who}${reason ? ` (${reason})` : ''}, ${next}`,
+    reconnectInMs === undefined ? 'error' : 'warn',
+  );
 });
 
 client.on('error', (error) => {

@@ -119,6 +119,7 @@ export class RunTimeline {
   #updateCount(): void {
     const n = this.#runs.size;
     if (this.#empty !== null) this.#empty.hidden = n > 0;
-    if (this.#count !== null) this.#count.textContent = n === 0 ? 'no runs yet' : `${n} run${n === 1 ? '' : 's'}`;
+    if (this.#count !== null)
+      this.#count.textContent = n === 0 ? 'no runs yet' : `${n} run${n === 1 ? '' : 's'}`;
   }
 }

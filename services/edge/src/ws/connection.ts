@@ -219,7 +219,8 @@ export class Connection {
   requestReconnect(afterMs: number, reason: string, code: number = CloseCode.Draining): void {
     if (this.state === 'closed') return;
     this.flushOutbox(Date.now());
-    if (this.state === 'closed') return;
+    // Flushing may have closed the socket (a dropped send).
+    if (this.isClosed) return;
     this.sendControl(reconnectFrame(afterMs), Date.now());
     this.end(code, reason);
   }

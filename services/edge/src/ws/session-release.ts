@@ -1,6 +1,7 @@
 import { closeSession } from '@agentwire/redis';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
+import { trackInFlight } from './in-flight.js';
 
 /**
  * Called once per socket from the close handler: takes the connection out of
@@ -19,8 +20,7 @@ export function releaseConnection(ctx: EdgeContext, conn: Connection): void {
  * connection of the user is left. Tracked so that shutdown can wait for it.
  */
 export function finishRelease(ctx: EdgeContext, conn: Connection): void {
-  const cleanup = release(ctx, conn).finally(() => ctx.pendingCleanups.delete(cleanup));
-  ctx.pendingCleanups.add(cleanup);
+  trackInFlight(ctx, release(ctx, conn));
 }
 
 async function release(ctx: EdgeContext, conn: Connection): Promise<void> {

@@ -1,0 +1,190 @@
+import { shouldReconnect } from '@agentwire/protocol';
+import WebSocket, { type RawData } from 'ws';
+import { DeliveryLedger } from './delivery-ledger.js';
+
+export interface FleetClientOptions {
+  url: string;
+  userId: string;
+  token: string;
+  /** Source address of the socket (spreads ephemeral ports over 127.0.0.x). */
+  localAddress?: string;
+  /** Give up on one handshake + welcome after this long. @default 15000 */
+  connectTimeoutMs?: number;
+  /** Reconnect and resume (hello with lastSeq) after an unexpected close. @default true */
+  reconnect?: boolean;
+  /** Called for every critical event seen for the first time (the latency sample). */
+  onFirstDelivery?: (latencyFromIngestMs: number, latencyFromSendMs: number | undefined) => void;
+}
+
+const MAX_RECONNECTS = 20;
+const BACKOFF_FIRST_MS = 100;
+const BACKOFF_CAP_MS = 2000;
+
+/**
+ * One fleet connection: hello, welcome, critical-event accounting in a
+ * DeliveryLedger, cumulative acks on demand, and resume after an unexpected
+ * close. Raw `ws` rather than the client SDK on purpose: the SDK dedupes by
+ * seq, which would hide the duplicates this tool exists to find.
+ */
+export class FleetClient {
+  readonly ledger = new DeliveryLedger();
+  /** Close codes of sockets that closed without being asked to, by code. */
+  readonly unexpectedCloses = new Map<number, number>();
+  reconnects = 0;
+  nonCritical = 0;
+  /** True when the last resume answered resumed:false (history lost to retention). */
+  resyncs = 0;
+
+  private socket: WebSocket | undefined;
+  private epoch: string | undefined;
+  private lastAcked = 0;
+  private stopping = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private drainDelayMs: number | undefined;
+
+  constructor(private readonly options: FleetClientOptions) {}
+
+  get userId(): string {
+    return this.options.userId;
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Opens the socket and resolves once the welcome arrived. */
+  connect(): Promise<void> {
+    return this.open(undefined);
+  }
+
+  /** Sends one cumulative ack when the contiguous position moved. */
+  flushAck(): void {
+    const seq = this.ledger.ackableSeq();
+    if (seq <= this.lastAcked || !this.isOpen) return;
+    this.lastAcked = seq;
+    this.socket?.send(`{"type":"ack","seq":${seq}}`);
+  }
+
+  /** Closes with 1000 and waits (at most 3 s) for the close. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 3000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.close(1000, 'loadtest done');
+    });
+  }
+
+  private open(lastSeq: number | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.options.url, {
+        perMessageDeflate: false,
+        handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
+        ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      });
+      this.socket = socket;
+      this.ledger.onNewSocket(lastSeq);
+      // The hello's lastSeq already tells the server this much.
+      this.lastAcked = lastSeq ?? 0;
+      let welcomed = false;
+      const timer = setTimeout(() => {
+        if (!welcomed) {
+          socket.terminate();
+          reject(new Error('no welcome in time'));
+        }
+      }, this.options.connectTimeoutMs ?? 15_000);
+
+      socket.on('open', () => {
+        const hello: Record<string, unknown> = { type: 'hello', token: this.options.token };
+        if (lastSeq !== undefined) {
+          hello.lastSeq = lastSeq;
+          if (this.epoch !== undefined) hello.epoch = this.epoch;
+        }
+        socket.send(JSON.stringify(hello));
+      });
+      socket.on('message', (data: RawData, isBinary: boolean) => {
+        if (isBinary) return;
+        const frame = parse(data);
+        if (!frame) return;
+        if (frame.type === 'event') {
+          this.onEvent(frame);
+        } else if (frame.type === 'welcome') {
+          welcomed = true;
+          clearTimeout(timer);
+          if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
+          if (frame.resumed === false) this.resyncs++;
+          this.ledger.onWelcome(typeof frame.latestSeq === 'number' ? frame.latestSeq : 0);
+          resolve();
+        } else if (frame.type === 'reconnect' && typeof frame.afterMs === 'number') {
+          // Draining node: it closes with 4503 next; come back after the spread delay.
+          this.drainDelayMs = frame.afterMs;
+        }
+      });
+      socket.on('error', (err) => {
+        if (!welcomed) {
+          clearTimeout(timer);
+          reject(err);
+        }
+      });
+      socket.on('close', (code: number) => {
+        clearTimeout(timer);
+        if (!welcomed) {
+          reject(new Error(`closed with ${code} before welcome`));
+          return;
+        }
+        if (this.stopping || socket !== this.socket) return;
+        this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
+        if ((this.options.reconnect ?? true) && shouldReconnect(code)) this.scheduleReconnect(0);
+      });
+    });
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    if (this.stopping || attempt >= MAX_RECONNECTS) return;
+    // Full jitter: thousands of clients of a dead node must not come back in lockstep.
+    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** attempt);
+    const delay = this.drainDelayMs ?? Math.random() * cap;
+    this.drainDelayMs = undefined;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnects++;
+      this.open(this.ledger.contiguousSeq()).catch(() => this.scheduleReconnect(attempt + 1));
+    }, delay);
+  }
+
+  /** Hot path: one call per event frame. */
+  private onEvent(frame: Record<string, unknown>): void {
+    const seq = frame.seq;
+    if (frame.critical !== true || typeof seq !== 'number') {
+      this.nonCritical++;
+      return;
+    }
+    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
+    if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
+      this.ledger.onForeign();
+      return;
+    }
+    if (this.ledger.onCritical(seq) !== 'new') return;
+    const now = Date.now();
+    const fromIngest = typeof frame.ts === 'number' ? now - frame.ts : Number.NaN;
+    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
+    this.options.onFirstDelivery?.(fromIngest, fromSend);
+  }
+}
+
+function parse(data: RawData): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(data.toString());
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,272 @@
+import { signToken } from '@agentwire/testing';
+import { CriticalPublisher, type PublisherResult } from './critical-publisher.js';
+import { aggregateDelivery, hasProblem, type DeliveryTotals, type UserDelivery } from './delivery-ledger.js';
+import { FleetClient } from './fleet-client.js';
+import { runTag } from './ingest-event-factory.js';
+import { LatencyHistogram, type HistogramBin } from './latency-histogram.js';
+import type { LatencySummary } from './percentile.js';
+import { sourceAddressPlan } from './source-addresses.js';
+
+export interface FleetOptions {
+  /** Edge WebSocket URLs; clients are spread over them round robin. */
+  wsUrls: readonly string[];
+  /** Edge HTTP base the publisher posts to. */
+  ingestBaseUrl: string;
+  ingestToken: string;
+  jwtSecret: string;
+  clients: number;
+  users: number;
+  /** Critical events per second. */
+  ratePerSec: number;
+  durationSec: number;
+  /** Time after publishing for late deliveries before anything missing counts as lost. */
+  graceSec: number;
+  /** Spread sockets over this many source addresses 127.0.0.2... (loopback targets only). @default 8 */
+  sourceAddresses?: number;
+  /** Handshakes in flight while the fleet connects. @default 100 */
+  connectConcurrency?: number;
+  /** Give up connecting the fleet after this long. @default 120 */
+  connectTimeoutSec?: number;
+  /** How often clients send their cumulative ack. @default 250 */
+  ackIntervalMs?: number;
+  /** Resume after unexpected closes. @default true */
+  reconnect?: boolean;
+  /** Progress lines go here. */
+  log?: (line: string) => void;
+}
+
+/** Deliveries and latency in one second of the publishing window. */
+export interface FleetSecond {
+  t: number;
+  published: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+}
+
+export interface FleetResult {
+  kind: 'fleet';
+  wsUrls: string[];
+  clients: number;
+  users: number;
+  ratePerSec: number;
+  durationSec: number;
+  graceSec: number;
+  startedAt: string;
+  /** Epoch ms at which publishing started. */
+  publishStartMs: number;
+  connect: { ok: number; failed: number; seconds: number; firstErrors: string[]; handshakeMs: LatencySummary };
+  publisher: PublisherResult;
+  /** Receive time minus the event's ingest `ts` (the edge's clock; same host). */
+  latencyFromIngestMs: LatencySummary;
+  /** Receive time minus `data.sentAt` (just before the POST). */
+  latencyFromSendMs: LatencySummary;
+  latencyPercentilesMs: Record<string, number>;
+  latencyDistribution: HistogramBin[];
+  delivery: DeliveryTotals;
+  /** Users with any problem, at most 50. */
+  problemUsers: UserDelivery[];
+  reconnects: number;
+  resyncs: number;
+  unexpectedCloses: Record<string, number>;
+  nonCriticalReceived: number;
+  perSecond: FleetSecond[];
+  /** True when every expected event arrived exactly once per connection, in order, to its own user only. */
+  passed: boolean;
+  /** Why `passed` is false, one line per reason. */
+  failures: string[];
+}
+
+const PERCENTILES = [50, 75, 90, 95, 99, 99.9, 100];
+
+/**
+ * Connects a fleet of authenticated clients, publishes critical events at a
+ * fixed rate, and accounts for every one of them on every connection of its
+ * user: delivered, lost, duplicated, reordered, foreign. Latency is sampled
+ * once per (connection, event), on first delivery.
+ */
+export async function runFleet(options: FleetOptions): Promise<FleetResult> {
+  const log = options.log ?? (() => undefined);
+  const tag = runTag();
+  const userIds = Array.from({ length: options.users }, (_, i) => `fl-${tag}-u${i}`);
+  const tokens = await Promise.all(
+    userIds.map((sub) => signToken({ sub, secret: options.jwtSecret, expiresInSec: 3600 })),
+  );
+
+  const fromIngest = new LatencyHistogram();
+  const fromSend = new LatencyHistogram();
+  const perSecondHist: LatencyHistogram[] = [];
+  const deliveredPerSecond: number[] = [];
+  let publishStart = 0;
+  const onFirstDelivery = (ingestMs: number, sendMs: number | undefined): void => {
+    fromIngest.record(ingestMs);
+    if (sendMs !== undefined) fromSend.record(sendMs);
+    if (publishStart === 0) return;
+    const second = Math.floor((Date.now() - publishStart) / 1000);
+    if (second < 0 || second > 3600) return;
+    let hist = perSecondHist[second];
+    if (!hist) {
+      hist = new LatencyHistogram();
+      perSecondHist[second] = hist;
+    }
+    hist.record(ingestMs);
+    deliveredPerSecond[second] = (deliveredPerSecond[second] ?? 0) + 1;
+  };
+
+  const plan = sourceAddressPlan(new URL(options.wsUrls[0] ?? 'ws://x').hostname, options.sourceAddresses ?? 8);
+  const clients = Array.from({ length: options.clients }, (_, i) => {
+    const userIndex = i % options.users;
+    return new FleetClient({
+      url: options.wsUrls[i % options.wsUrls.length] as string,
+      userId: userIds[userIndex] as string,
+      token: tokens[userIndex] as string,
+      ...(plan ? { localAddress: plan(i) } : {}),
+      reconnect: options.reconnect ?? true,
+      onFirstDelivery,
+    });
+  });
+
+  // Connect with bounded concurrency.
+  log(`connecting ${options.clients} clients (${options.users} users) to ${options.wsUrls.join(', ')}`);
+  const handshake = new LatencyHistogram();
+  const connected: FleetClient[] = [];
+  const errors: string[] = [];
+  let failed = 0;
+  const connectStart = Date.now();
+  const connectDeadline = connectStart + (options.connectTimeoutSec ?? 120) * 1000;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < clients.length && Date.now() < connectDeadline) {
+      const client = clients[next++] as FleetClient;
+      const started = performance.now();
+      try {
+        await client.connect();
+        handshake.record(performance.now() - started);
+        connected.push(client);
+      } catch (err) {
+        failed++;
+        if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.connectConcurrency ?? 100 }, worker));
+  // Clients never tried before the deadline count as failed too.
+  failed = clients.length - connected.length;
+  const connectSeconds = (Date.now() - connectStart) / 1000;
+  log(`connected ${connected.length}, failed ${failed}, in ${connectSeconds.toFixed(1)} s`);
+
+  // Publish while acking.
+  const ackTimer = setInterval(() => {
+    for (const client of connected) client.flushAck();
+  }, options.ackIntervalMs ?? 250);
+  const publisher = new CriticalPublisher({
+    baseUrl: options.ingestBaseUrl,
+    token: options.ingestToken,
+    // Only users with at least one connected client: the others could not receive anything.
+    users: [...new Set(connected.map((client) => client.userId))],
+    ratePerSec: options.ratePerSec,
+    durationSec: options.durationSec,
+  });
+  publishStart = Date.now();
+  log(`publishing ${options.ratePerSec} critical events/s for ${options.durationSec} s`);
+  const publisherResult = connected.length > 0 ? await publisher.run() : emptyPublisherResult(options);
+  log(`published: ${publisherResult.accepted} accepted, ${publisherResult.failed} failed`);
+
+  // Grace: wait for stragglers, but not longer than graceSec.
+  const graceEnd = Date.now() + options.graceSec * 1000;
+  const allArrived = (): boolean =>
+    connected.every(
+      (client) =>
+        client.ledger.deliveredCount(publisher.acceptedPerUser.get(client.userId) ?? 0) >=
+        (publisher.acceptedPerUser.get(client.userId) ?? 0),
+    );
+  while (Date.now() < graceEnd && !allArrived()) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const client of connected) client.flushAck();
+  clearInterval(ackTimer);
+  await Promise.all(clients.map((client) => client.close()));
+
+  const { totals, perUser } = aggregateDelivery(
+    connected.map((client) => ({
+      userId: client.userId,
+      counts: client.ledger.counts(publisher.acceptedPerUser.get(client.userId) ?? 0),
+    })),
+  );
+  const unexpectedCloses: Record<string, number> = {};
+  for (const client of connected) {
+    for (const [code, count] of client.unexpectedCloses) {
+      unexpectedCloses[String(code)] = (unexpectedCloses[String(code)] ?? 0) + count;
+    }
+  }
+  const publishedPerSecond = publisherResult.acceptedPerSecond;
+  const seconds = Math.max(publishedPerSecond.length, deliveredPerSecond.length);
+  const perSecond: FleetSecond[] = Array.from({ length: seconds }, (_, t) => ({
+    t,
+    published: publishedPerSecond[t] ?? 0,
+    delivered: deliveredPerSecond[t] ?? 0,
+    p50: perSecondHist[t]?.percentile(50) ?? Number.NaN,
+    p99: perSecondHist[t]?.percentile(99) ?? Number.NaN,
+  }));
+  const failures = failureReasons(totals, failed, publisherResult.failed);
+  const latencyPercentilesMs: Record<string, number> = {};
+  for (const q of PERCENTILES) latencyPercentilesMs[`p${q}`] = fromIngest.percentile(q);
+
+  return {
+    kind: 'fleet',
+    wsUrls: [...options.wsUrls],
+    clients: options.clients,
+    users: options.users,
+    ratePerSec: options.ratePerSec,
+    durationSec: options.durationSec,
+    graceSec: options.graceSec,
+    startedAt: new Date(connectStart).toISOString(),
+    publishStartMs: publishStart,
+    connect: {
+      ok: connected.length,
+      failed,
+      seconds: connectSeconds,
+      firstErrors: errors,
+      handshakeMs: handshake.summary(),
+    },
+    publisher: publisherResult,
+    latencyFromIngestMs: fromIngest.summary(),
+    latencyFromSendMs: fromSend.summary(),
+    latencyPercentilesMs,
+    latencyDistribution: fromIngest.distribution(30),
+    delivery: totals,
+    problemUsers: perUser.filter(hasProblem).slice(0, 50),
+    reconnects: connected.reduce((sum, client) => sum + client.reconnects, 0),
+    resyncs: connected.reduce((sum, client) => sum + client.resyncs, 0),
+    unexpectedCloses,
+    nonCriticalReceived: connected.reduce((sum, client) => sum + client.nonCritical, 0),
+    perSecond,
+    passed: failures.length === 0,
+    failures,
+  };
+}
+
+function failureReasons(totals: DeliveryTotals, connectFailed: number, publishFailed: number): string[] {
+  const reasons: string[] = [];
+  if (connectFailed > 0) reasons.push(`${connectFailed} clients failed to connect`);
+  if (publishFailed > 0) reasons.push(`${publishFailed} events were not accepted by ingest`);
+  if (totals.lost > 0) reasons.push(`${totals.lost} deliveries lost`);
+  if (totals.duplicates > 0) reasons.push(`${totals.duplicates} duplicate deliveries on one connection`);
+  if (totals.outOfOrder > 0) reasons.push(`${totals.outOfOrder} out-of-order deliveries`);
+  if (totals.unexpected > 0) reasons.push(`${totals.unexpected} unexpected seqs`);
+  if (totals.foreign > 0) reasons.push(`${totals.foreign} events of another user delivered`);
+  return reasons;
+}
+
+function emptyPublisherResult(options: FleetOptions): PublisherResult {
+  return {
+    ratePerSec: options.ratePerSec,
+    durationSec: options.durationSec,
+    scheduled: 0,
+    accepted: 0,
+    failed: 0,
+    requests: 0,
+    retries: 0,
+    statusCodes: {},
+    maxBacklog: 0,
+    acceptedPerSecond: [],
+  };
+}

@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { cpuPercent, parseProcStatCpuTicks, parseStatusRssBytes } from './proc-stats.js';
+
+/** One sample of one process. `t` is seconds since the sampler started. */
+export interface ProcessSample {
+  t: number;
+  cpuPercent: number;
+  rssBytes: number;
+}
+
+export interface SampledProcess {
+  name: string;
+  pid: number;
+  samples: ProcessSample[];
+}
+
+// 20 minutes at the default interval: a run is capped well below that,
+// and the cap keeps a forgotten sampler from growing without bound.
+const MAX_SAMPLES = 2400;
+
+/** Clock ticks per second (USER_HZ); 100 on every mainstream Linux build, asked once. */
+function ticksPerSecond(): number {
+  try {
+    const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(value) && value > 0 ? value : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/**
+ * Samples CPU% and RSS of a set of processes every `intervalMs` from /proc.
+ * A process that exits simply stops getting samples.
+ */
+export class ProcessSampler {
+  private readonly processes: SampledProcess[] = [];
+  private readonly lastTicks = new Map<number, { ticks: number; at: number }>();
+  private readonly hz = ticksPerSecond();
+  private readonly startedAt = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private sampling = false;
+
+  constructor(private readonly intervalMs = 500) {}
+
+  /** Adds a process; its first CPU% comes one interval later. */
+  add(name: string, pid: number): void {
+    this.processes.push({ name, pid, samples: [] });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    void this.sample();
+    this.timer = setInterval(() => void this.sample(), this.intervalMs);
+  }
+
+  stop(): SampledProcess[] {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    return this.processes;
+  }
+
+  /** Seconds since the sampler was created, the time axis of every sample. */
+  elapsedSec(): number {
+    return (performance.now() - this.startedAt) / 1000;
+  }
+
+  private async sample(): Promise<void> {
+    // A slow /proc read must not stack up overlapping samples.
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      await Promise.all(this.processes.map((proc) => this.sampleOne(proc)));
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private async sampleOne(proc: SampledProcess): Promise<void> {
+    let stat: string;
+    let status: string;
+    try {
+      [stat, status] = await Promise.all([
+        readFile(`/proc/${proc.pid}/stat`, 'utf8'),
+        readFile(`/proc/${proc.pid}/status`, 'utf8'),
+      ]);
+    } catch {
+      return; // exited
+    }
+    const now = performance.now();
+    const ticks = parseProcStatCpuTicks(stat);
+    const rssBytes = parseStatusRssBytes(status);
+    const last = this.lastTicks.get(proc.pid);
+    this.lastTicks.set(proc.pid, { ticks, at: now });
+    if (!last || proc.samples.length >= MAX_SAMPLES) return;
+    proc.samples.push({
+      t: (now - this.startedAt) / 1000,
+      cpuPercent: cpuPercent(last.ticks, ticks, now - last.at, this.hz),
+      rssBytes,
+    });
+  }
+}
+
+/** Resident set size of a process right now, in bytes. */
+export async function readRssBytes(pid: number): Promise<number> {
+  return parseStatusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
+}

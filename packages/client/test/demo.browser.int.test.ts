@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, startStack, type Stack } from '@agentwire/testing';
+import { freshUserId, ingestOk, range, runEvents, tokenDelta } from './stack-client.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const WAIT_MS = 15_000;
+
+interface Received {
+  seq: number;
+  name: string;
+  runId?: string;
+}
+
+/** The demo page, as the test drives it. */
+async function openDemo(
+  context: BrowserContext,
+  stack: Stack,
+  userId: string,
+  hashUrls?: string[],
+): Promise<Page> {
+  const token = await stack.token(userId);
+  const page = await context.newPage();
+  const urls = hashUrls === undefined ? '' : `&urls=${hashUrls.join(',')}`;
+  await page.goto(`${stack.edges[0]!.url}/demo/#token=${token}${urls}`);
+  await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
+  return page;
+}
+
+function received(page: Page): Promise<Received[]> {
+  return page.evaluate(() => window.__agentwire?.received ?? []);
+}
+
+async function waitForReceived(page: Page, count: number): Promise<void> {
+  await page.waitForFunction((n) => (window.__agentwire?.received.length ?? 0) >= n, count, {
+    timeout: WAIT_MS,
+  });
+}
+
+describe('demo page in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let profile: string;
+
+  beforeAll(async () => {
+    // The page under test is the one this package builds.
+    await promisify(execFile)(process.execPath, [
+      join(repoRoot(), 'packages/client/scripts/build-demo.mjs'),
+    ]);
+    stack = await startStack({
+      edges: 2,
+      env: { DEMO_DIR: join(repoRoot(), 'packages/client/demo/dist') },
+    });
+    profile = await mkdtemp(join(tmpdir(), 'aw-chromium-'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
+    });
+    context = await browser.newContext();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('shows the run timeline, streams tokens and publishes upstream', async () => {
+    const userId = freshUserId('demo');
+    // No urls in the hash: the page connects to /v1/ws on its own host.
+    const page = await openDemo(context, stack, userId);
+    expect(await page.textContent('[data-testid=node]')).toBe('edge-0');
+
+    const run = runEvents(userId, 'run-a', 4);
+    await ingestOk(stack, [
+      run[0]!,
+      tokenDelta(userId, 'run-a', 'Looking '),
+      tokenDelta(userId, 'run-a', 'it up.'),
+      ...run.slice(1),
+    ]);
+    await waitForReceived(page, 4);
+    expect(await received(page)).toEqual(
+      run.map((e, i) => ({ seq: i + 1, name: e.name, runId: 'run-a' })),
+    );
+    await page.waitForSelector('[data-testid=last-seq]:text-is("4")', { timeout: WAIT_MS });
+    const runCard = page.locator('[data-testid=run][data-run-id=run-a]');
+    expect(await runCard.locator('[data-testid=run-stream]').textContent()).toBe('Looking it up.');
+    expect(await runCard.locator('[data-testid=timeline-event]').count()).toBe(4);
+
+    await page.fill('[data-testid=publish-text]', 'What did you find?');
+    await page.click('[data-testid=publish-submit]');
+    await page.waitForSelector('[data-testid=publish-status][data-status=accepted]', {
+      timeout: WAIT_MS,
+    });
+    await page.close();
+  });
+
+  it('resumes after "Drop connection" without losing or repeating events', async () => {
+    const userId = freshUserId('demo-drop');
+    const page = await openDemo(
+      context,
+      stack,
+      userId,
+      stack.edges.map((e) => e.wsUrl),
+    );
+    await ingestOk(stack, runEvents(userId, 'run-1', 3));
+    await waitForReceived(page, 3);
+
+    await page.click('[data-testid=drop]');
+    await ingestOk(stack, runEvents(userId, 'run-2', 4), 1);
+    await waitForReceived(page, 7);
+    await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
+    expect((await received(page)).map((r) => r.seq)).toEqual(range(1, 7));
+    await page.close();
+  });
+
+  it("moves to the other edge when the page's edge is killed", async () => {
+    const userId = freshUserId('demo-kill');
+    const page = await openDemo(
+      context,
+      stack,
+      userId,
+      stack.edges.map((e) => e.wsUrl),
+    );
+    const node = (await page.textContent('[data-testid=node]')) ?? '';
+    const victim = Number(node.replace('edge-', ''));
+    const survivor = 1 - victim;
+    await ingestOk(stack, runEvents(userId, 'run-1', 2), survivor);
+    await waitForReceived(page, 2);
+
+    await stack.edges[victim]!.kill();
+    await ingestOk(stack, runEvents(userId, 'run-2', 3), survivor);
+    await waitForReceived(page, 5);
+    expect((await received(page)).map((r) => r.seq)).toEqual(range(1, 5));
+    expect(await page.textContent('[data-testid=node]')).toBe(`edge-${survivor}`);
+    await page.close();
+  });
+});

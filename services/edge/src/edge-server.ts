@@ -1,0 +1,53 @@
+import uWS from 'uWebSockets.js';
+import type { EdgeContext } from './edge-context.js';
+import { createDemoStaticHandler } from './http/demo-static-handler.js';
+import { createHealthHandler, createReadyHandler } from './http/health-handler.js';
+import { createIngestHandler } from './http/ingest-handler.js';
+import { createMetricsHandler } from './http/metrics-handler.js';
+import { notFoundHandler } from './http/not-found-handler.js';
+import { createPresenceHandler } from './http/presence-handler.js';
+import { createWsBehavior } from './ws/ws-behavior.js';
+
+export interface EdgeServer {
+  /** Starts listening on 0.0.0.0:port; resolves with the bound port. */
+  listen(port: number): Promise<number>;
+  /** Stops accepting connections; open sockets stay until closed. */
+  stopListening(): void;
+}
+
+/** The uWS app: the WebSocket endpoint and every HTTP route of protocol.md section 6. */
+export function createEdgeServer(ctx: EdgeContext): EdgeServer {
+  const app = uWS.App();
+  app.ws('/v1/ws', createWsBehavior(ctx));
+  app.post('/v1/events', createIngestHandler(ctx));
+  app.get('/v1/users/:id/presence', createPresenceHandler(ctx));
+  app.get('/healthz', createHealthHandler());
+  app.get('/readyz', createReadyHandler(ctx));
+  app.get('/metrics', createMetricsHandler(ctx.metrics.registry));
+  if (ctx.env.DEMO_DIR !== undefined && ctx.env.DEMO_DIR !== '') {
+    const demo = createDemoStaticHandler(ctx.env.DEMO_DIR);
+    app.get('/demo', demo);
+    app.get('/demo/*', demo);
+  }
+  app.any('/*', notFoundHandler);
+
+  let listenSocket: uWS.us_listen_socket | undefined;
+  return {
+    listen: (port) =>
+      new Promise((resolve, reject) => {
+        app.listen('0.0.0.0', port, (socket) => {
+          if (socket === false) {
+            reject(new Error(`cannot listen on port ${port}`));
+            return;
+          }
+          listenSocket = socket;
+          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+        });
+      }),
+    stopListening: () => {
+      if (listenSocket === undefined) return;
+      uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+    },
+  };
+}

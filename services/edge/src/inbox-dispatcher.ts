@@ -1,0 +1,79 @@
+import { InboxField, parseInboxFields } from '@agentwire/redis';
+import type { ConnectionRegistry } from './connection-registry.js';
+import type { EdgeMetrics } from './metrics.js';
+import type { Connection } from './ws/connection.js';
+
+/** One XREAD entry: [stream id, flat field list]. */
+export type InboxStreamEntry = [id: string, fields: string[]];
+
+/** Delivery latency is measured on 1 entry in this many. */
+const LATENCY_SAMPLE_EVERY = 8;
+const TS_KEY = '"ts":';
+
+/**
+ * Hot path: hands a batch of inbox entries to the local connections of each
+ * entry's user. Frames are sent verbatim (never parsed or re-serialised);
+ * each connection stages its frames and they leave in one corked write per
+ * connection per batch. No logging here: metrics only.
+ */
+export function createInboxDispatcher(
+  registry: ConnectionRegistry<Connection>,
+  metrics: Pick<EdgeMetrics, 'deliveryLatency' | 'inboxLag'>,
+): (entries: readonly InboxStreamEntry[]) => void {
+  const dirty: Connection[] = [];
+  let sampleCounter = 0;
+
+  return (entries) => {
+    if (entries.length === 0) return;
+    const now = Date.now();
+    for (let i = 0; i < entries.length; i++) {
+      const fields = (entries[i] as InboxStreamEntry)[1];
+      let userId: string;
+      let seq: number;
+      let frame: string;
+      let epoch: string;
+      // The buffer writes u, s, f, e in this order; read by position when it did.
+      if (
+        fields.length === 8 &&
+        fields[0] === InboxField.userId &&
+        fields[2] === InboxField.seq &&
+        fields[4] === InboxField.frame &&
+        fields[6] === InboxField.epoch
+      ) {
+        userId = fields[1] as string;
+        seq = +(fields[3] as string);
+        frame = fields[5] as string;
+        epoch = fields[7] as string;
+      } else {
+        const entry = parseInboxFields(fields);
+        if (entry === undefined) continue;
+        ({ userId, seq, frame, epoch } = entry);
+      }
+      const conns = registry.get(userId);
+      if (conns === undefined) continue;
+      for (const conn of conns) conn.offer(seq, frame, epoch, now, dirty);
+      if (++sampleCounter % LATENCY_SAMPLE_EVERY === 0) {
+        const ts = ingestTs(frame);
+        if (ts > 0 && now >= ts) metrics.deliveryLatency.observe((now - ts) / 1000);
+      }
+    }
+    for (let i = 0; i < dirty.length; i++) (dirty[i] as Connection).flushOutbox(now);
+    dirty.length = 0;
+    const lastId = (entries[entries.length - 1] as InboxStreamEntry)[0];
+    const writtenAt = Number.parseInt(lastId, 10);
+    if (writtenAt > 0) metrics.inboxLag.set(Math.max(0, now - writtenAt) / 1000);
+  };
+}
+
+/**
+ * The ingest time inside an event frame, without parsing the frame. The
+ * frame is serialised by the edge itself (validateIngestEvent): `ts` is a
+ * top-level key written before `data`, and a JSON string cannot contain the
+ * unescaped sequence `"ts":`, so the first match is the real key.
+ */
+export function ingestTs(frame: string): number {
+  const at = frame.indexOf(TS_KEY);
+  if (at < 0) return 0;
+  const ts = Number.parseInt(frame.slice(at + TS_KEY.length, at + TS_KEY.length + 20), 10);
+  return Number.isFinite(ts) ? ts : 0;
+}

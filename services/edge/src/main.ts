@@ -1,0 +1,202 @@
+import { ConfigError, redisSettings } from '@agentwire/config';
+import {
+  createBlockingClient,
+  createKeyLayout,
+  createRedisClient,
+  waitForReady,
+  type RedisClient,
+} from '@agentwire/redis';
+import { createLogger, createMetricsRegistry, type Logger } from '@agentwire/telemetry';
+import uWS from 'uWebSockets.js';
+import { ConnectionRegistry } from './connection-registry.js';
+import { drainConnections } from './drain.js';
+import type { EdgeContext } from './edge-context.js';
+import { createEdgeServer } from './edge-server.js';
+import { parseEdgeEnv, type EdgeEnv } from './env.js';
+import { createInboxDispatcher } from './inbox-dispatcher.js';
+import { readInboxStartId, startInboxReader } from './inbox-reader.js';
+import { createJwtVerifier } from './jwt-verifier.js';
+import { createEdgeMetrics } from './metrics.js';
+import { startNodeHeartbeat } from './node-heartbeat.js';
+import { checkShardAgreement } from './shard-agreement.js';
+import { isNativeUws } from './uws-native-check.js';
+import type { Connection } from './ws/connection.js';
+import { startHeartbeatSweeper } from './ws/heartbeat-sweeper.js';
+import { catchUpFromLog } from './ws/session-opener.js';
+
+/** How long start-up waits for Redis before giving up (the orchestrator restarts us). */
+const REDIS_STARTUP_TIMEOUT_MS = 30_000;
+/** Live events held per connection while it replays. */
+const QUEUE_MAX_ITEMS = 10_000;
+/** Unacknowledged seqs tracked per connection. */
+const ACK_TRACK_CAPACITY = 1024;
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const logger = createLogger({ service: 'edge', instance: env.NODE_ID, level: env.LOG_LEVEL });
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  if (!isNativeUws(uWS)) {
+    if (!env.ALLOW_UWS_FALLBACK) {
+      logger.fatal(
+        'uWebSockets.js loaded its JavaScript fallback (native binary not loadable on this ' +
+          `Node ${process.version} ${process.platform}-${process.arch}, or UWS_USE_FALLBACK set); ` +
+          'refusing to start. Use Node 20 on Debian 12 (glibc), or set ALLOW_UWS_FALLBACK=true.',
+      );
+      process.exit(1);
+    }
+    logger.warn('running on the uWebSockets.js JavaScript fallback (ALLOW_UWS_FALLBACK=true): slow');
+  }
+
+  const settings = redisSettings(env);
+  const keys = createKeyLayout(settings.keyPrefix, settings.shards);
+  const redis = createRedisClient(settings.target, { name: `${env.NODE_ID}:cmd` });
+  const ingestRedis = createRedisClient(settings.target, {
+    name: `${env.NODE_ID}:ingest`,
+    offlineQueue: false,
+  });
+  const inboxRedis = createBlockingClient(settings.target, `${env.NODE_ID}:inbox`);
+  for (const [name, client] of [
+    ['cmd', redis],
+    ['ingest', ingestRedis],
+    ['inbox', inboxRedis],
+  ] as const) {
+    logRedisErrors(client, name, logger);
+  }
+
+  try {
+    await Promise.all([redis, ingestRedis].map((c) => waitForReady(c, REDIS_STARTUP_TIMEOUT_MS)));
+  } catch (error) {
+    logger.fatal({ err: error, redis: settings.target }, 'Redis unreachable at start-up');
+    process.exit(1);
+  }
+  const shards = await checkShardAgreement(redis, keys, env.SHARDS);
+  if (!shards.ok) {
+    logger.fatal(
+      `SHARDS=${env.SHARDS} differs from the value this Redis (prefix ${keys.prefix}) already ` +
+        `uses (${shards.stored}); every edge and buffer must use the same SHARDS`,
+    );
+    process.exit(1);
+  }
+
+  const metrics = createEdgeMetrics(createMetricsRegistry({ service: 'edge', instance: env.NODE_ID }));
+  const registry = new ConnectionRegistry<Connection>();
+  const ctx: EdgeContext = {
+    env,
+    nodeId: env.NODE_ID,
+    keys,
+    redis,
+    ingestRedis,
+    registry,
+    connections: new Set(),
+    connectionShared: {
+      limits: {
+        softBytes: env.SEND_BUFFER_SOFT_BYTES,
+        hardBytes: env.SEND_BUFFER_HARD_BYTES,
+        queueMaxItems: QUEUE_MAX_ITEMS,
+        queueMaxBytes: env.SEND_BUFFER_HARD_BYTES,
+        ackTrackCapacity: ACK_TRACK_CAPACITY,
+      },
+      metrics,
+      catchUp: (conn) => catchUpFromLog(ctx, conn),
+    },
+    metrics,
+    logger,
+    jwt: createJwtVerifier(env.JWT_SECRET),
+    criticalNames: new Set(env.CRITICAL_EVENTS),
+    inFlight: new Set(),
+    draining: false,
+  };
+
+  const loops = new AbortController();
+  await startNodeHeartbeat({
+    client: redis,
+    keys,
+    nodeId: env.NODE_ID,
+    ttlMs: env.NODE_TTL_MS,
+    logger,
+    signal: loops.signal,
+  });
+  // Read before listening: every entry appended from here on is for this process's sockets.
+  const startId = await readInboxStartId(redis, keys.inbox(env.NODE_ID));
+  const reader = startInboxReader({
+    blockingClient: inboxRedis,
+    trimClient: redis,
+    key: keys.inbox(env.NODE_ID),
+    startId,
+    onEntries: createInboxDispatcher(registry, metrics),
+    logger,
+    signal: loops.signal,
+  });
+  startHeartbeatSweeper(ctx.connections, env.HEARTBEAT_MS, loops.signal);
+
+  const server = createEdgeServer(ctx);
+  const port = await server.listen(env.PORT);
+  logger.info({ port, nodeId: env.NODE_ID, shards: env.SHARDS, prefix: keys.prefix }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, connections: ctx.connections.size }, 'shutting down');
+    const deadline = Date.now() + env.DRAIN_GRACE_MS;
+    const forceExit = setTimeout(() => {
+      logger.error('drain grace period over; exiting');
+      process.exit(1);
+    }, env.DRAIN_GRACE_MS);
+    forceExit.unref();
+
+    ctx.draining = true;
+    server.stopListening();
+    drainConnections(ctx.connections);
+    // Route clean-ups (closeSession) of the closed sockets, and sessions still opening.
+    while (ctx.inFlight.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...ctx.inFlight]), sleep(deadline - Date.now())]);
+    }
+    loops.abort();
+    await reader.done;
+    await Promise.allSettled([redis.quit(), ingestRedis.quit()]);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+}
+
+function loadEnv(): EdgeEnv {
+  try {
+    return parseEdgeEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      createLogger({ service: 'edge', instance: 'edge', level: 'info' }).fatal(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** ioredis reports every failed reconnect attempt: one line per client per 5 s is enough. */
+function logRedisErrors(client: RedisClient, name: string, logger: Logger): void {
+  let lastLogAt = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - lastLogAt < 5000) return;
+    lastLogAt = now;
+    logger.warn({ err: error, client: name }, 'Redis connection error');
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+main().catch((error: unknown) => {
+  console.error('edge failed to start:', error);
+  process.exit(1);
+});
