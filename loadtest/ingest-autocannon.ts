@@ -48,7 +48,9 @@ runCli(USAGE, async () => {
     batchSize: numberArg(values, 'batch', 1, { min: 1, max: 1000 }),
     criticalShare: numberArg(values, 'critical-share', 0.2, { min: 0, max: 1, integer: false }),
     users: numberArg(values, 'users', 1000, { min: 1, max: 1_000_000 }),
-    ...(values.rate === undefined ? {} : { rate: numberArg(values, 'rate', 0, { min: 1, max: 1_000_000 }) }),
+    ...(values.rate === undefined
+      ? {}
+      : { rate: numberArg(values, 'rate', 0, { min: 1, max: 1_000_000 }) }),
     maxRequests: numberArg(values, 'max-requests', 10_000_000, { min: 1, max: 10_000_000 }),
     pipelining: numberArg(values, 'pipelining', 1, { min: 1, max: 16 }),
   });

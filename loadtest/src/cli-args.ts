@@ -8,7 +8,10 @@ export class UsageError extends Error {
 type Values = Record<string, string | boolean | undefined>;
 
 /** node:util parseArgs in strict mode, with `--help` and errors turned into UsageError. */
-export function parseCli(options: NonNullable<ParseArgsConfig['options']>, argv = process.argv.slice(2)): Values {
+export function parseCli(
+  options: NonNullable<ParseArgsConfig['options']>,
+  argv = process.argv.slice(2),
+): Values {
   try {
     const { values } = parseArgs({
       args: argv,

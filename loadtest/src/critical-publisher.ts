@@ -155,7 +155,10 @@ export class CriticalPublisher {
       this.requests++;
       const res = await fetch(new URL('/v1/events', this.options.baseUrl), {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          'content-type': 'application/json',
+        },
         body,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

@@ -145,7 +145,12 @@ export function aggregateDelivery(
     byUser.set(userId, entry);
   }
   const perUser = [...byUser.values()];
-  const totals: DeliveryTotals = { users: perUser.length, clients: 0, usersWithProblems: 0, ...zeroCounts() };
+  const totals: DeliveryTotals = {
+    users: perUser.length,
+    clients: 0,
+    usersWithProblems: 0,
+    ...zeroCounts(),
+  };
   for (const user of perUser) {
     totals.clients += user.clients;
     addCounts(totals, user);

@@ -89,7 +89,9 @@ export class FleetClient {
       const socket = new WebSocket(this.options.url, {
         perMessageDeflate: false,
         handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
-        ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+        ...(this.options.localAddress === undefined
+          ? {}
+          : { localAddress: this.options.localAddress }),
       });
       this.socket = socket;
       this.ledger.onNewSocket(lastSeq);
@@ -183,7 +185,9 @@ export class FleetClient {
 function parse(data: RawData): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(data.toString());
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,11 @@
 import { signToken } from '@agentwire/testing';
 import { CriticalPublisher, type PublisherResult } from './critical-publisher.js';
-import { aggregateDelivery, hasProblem, type DeliveryTotals, type UserDelivery } from './delivery-ledger.js';
+import {
+  aggregateDelivery,
+  hasProblem,
+  type DeliveryTotals,
+  type UserDelivery,
+} from './delivery-ledger.js';
 import { FleetClient } from './fleet-client.js';
 import { runTag } from './ingest-event-factory.js';
 import { LatencyHistogram, type HistogramBin } from './latency-histogram.js';
@@ -55,7 +60,13 @@ export interface FleetResult {
   startedAt: string;
   /** Epoch ms at which publishing started. */
   publishStartMs: number;
-  connect: { ok: number; failed: number; seconds: number; firstErrors: string[]; handshakeMs: LatencySummary };
+  connect: {
+    ok: number;
+    failed: number;
+    seconds: number;
+    firstErrors: string[];
+    handshakeMs: LatencySummary;
+  };
   publisher: PublisherResult;
   /** Receive time minus the event's ingest `ts` (the edge's clock; same host). */
   latencyFromIngestMs: LatencySummary;
@@ -113,7 +124,10 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     deliveredPerSecond[second] = (deliveredPerSecond[second] ?? 0) + 1;
   };
 
-  const plan = sourceAddressPlan(new URL(options.wsUrls[0] ?? 'ws://x').hostname, options.sourceAddresses ?? 8);
+  const plan = sourceAddressPlan(
+    new URL(options.wsUrls[0] ?? 'ws://x').hostname,
+    options.sourceAddresses ?? 8,
+  );
   const clients = Array.from({ length: options.clients }, (_, i) => {
     const userIndex = i % options.users;
     return new FleetClient({
@@ -127,7 +141,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   });
 
   // Connect with bounded concurrency.
-  log(`connecting ${options.clients} clients (${options.users} users) to ${options.wsUrls.join(', ')}`);
+  log(
+    `connecting ${options.clients} clients (${options.users} users) to ${options.wsUrls.join(', ')}`,
+  );
   const handshake = new LatencyHistogram();
   const connected: FleetClient[] = [];
   const errors: string[] = [];
@@ -169,7 +185,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   });
   publishStart = Date.now();
   log(`publishing ${options.ratePerSec} critical events/s for ${options.durationSec} s`);
-  const publisherResult = connected.length > 0 ? await publisher.run() : emptyPublisherResult(options);
+  const publisherResult =
+    connected.length > 0 ? await publisher.run() : emptyPublisherResult(options);
   log(`published: ${publisherResult.accepted} accepted, ${publisherResult.failed} failed`);
 
   // Grace: wait for stragglers, but not longer than graceSec.
@@ -180,7 +197,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
         client.ledger.deliveredCount(publisher.acceptedPerUser.get(client.userId) ?? 0) >=
         (publisher.acceptedPerUser.get(client.userId) ?? 0),
     );
-  while (Date.now() < graceEnd && !allArrived()) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (Date.now() < graceEnd && !allArrived())
+    await new Promise((resolve) => setTimeout(resolve, 100));
   for (const client of connected) client.flushAck();
   clearInterval(ackTimer);
   await Promise.all(clients.map((client) => client.close()));
@@ -244,12 +262,17 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   };
 }
 
-function failureReasons(totals: DeliveryTotals, connectFailed: number, publishFailed: number): string[] {
+function failureReasons(
+  totals: DeliveryTotals,
+  connectFailed: number,
+  publishFailed: number,
+): string[] {
   const reasons: string[] = [];
   if (connectFailed > 0) reasons.push(`${connectFailed} clients failed to connect`);
   if (publishFailed > 0) reasons.push(`${publishFailed} events were not accepted by ingest`);
   if (totals.lost > 0) reasons.push(`${totals.lost} deliveries lost`);
-  if (totals.duplicates > 0) reasons.push(`${totals.duplicates} duplicate deliveries on one connection`);
+  if (totals.duplicates > 0)
+    reasons.push(`${totals.duplicates} duplicate deliveries on one connection`);
   if (totals.outOfOrder > 0) reasons.push(`${totals.outOfOrder} out-of-order deliveries`);
   if (totals.unexpected > 0) reasons.push(`${totals.unexpected} unexpected seqs`);
   if (totals.foreign > 0) reasons.push(`${totals.foreign} events of another user delivered`);

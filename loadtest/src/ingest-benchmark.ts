@@ -96,7 +96,10 @@ export async function runIngestBenchmark(options: IngestBenchOptions): Promise<I
           {
             method: 'POST',
             path: '/v1/events',
-            headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+            headers: {
+              authorization: `Bearer ${options.token}`,
+              'content-type': 'application/json',
+            },
             setupRequest: (request) => {
               request.body = factory.body(options.batchSize);
               return request;
@@ -115,7 +118,8 @@ export async function runIngestBenchmark(options: IngestBenchOptions): Promise<I
       const second = Math.floor((performance.now() - started) / 1000);
       let bucket = perSecond[second];
       if (!bucket) {
-        for (let i = perSecond.length; i <= second; i++) perSecond[i] = { t: i, requests: 0, acceptedEvents: 0 };
+        for (let i = perSecond.length; i <= second; i++)
+          perSecond[i] = { t: i, requests: 0, acceptedEvents: 0 };
         bucket = perSecond[second] as IngestSecond;
       }
       bucket.requests++;
@@ -125,7 +129,8 @@ export async function runIngestBenchmark(options: IngestBenchOptions): Promise<I
   });
 
   const statusCodes: Record<string, number> = {};
-  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {}))
+    statusCodes[code] = stats.count ?? 0;
   const acceptedRequests = statusCodes[String(ACCEPTED)] ?? 0;
   const durationSec = result.duration;
   const totalRequests = Object.values(statusCodes).reduce((sum, count) => sum + count, 0);
@@ -140,7 +145,11 @@ export async function runIngestBenchmark(options: IngestBenchOptions): Promise<I
     rate: options.rate ?? null,
     startedAt: startedAt.toISOString(),
     durationSec,
-    requests: { total: totalRequests, perSec: totalRequests / durationSec, accepted: acceptedRequests },
+    requests: {
+      total: totalRequests,
+      perSec: totalRequests / durationSec,
+      accepted: acceptedRequests,
+    },
     events: {
       accepted: acceptedRequests * options.batchSize,
       perSec: (acceptedRequests * options.batchSize) / durationSec,

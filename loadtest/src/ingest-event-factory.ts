@@ -38,7 +38,8 @@ export class IngestEventFactory {
   private readonly pad: string;
 
   constructor(private readonly options: EventMixOptions) {
-    if (!Number.isInteger(options.users) || options.users < 1) throw new RangeError('users must be >= 1');
+    if (!Number.isInteger(options.users) || options.users < 1)
+      throw new RangeError('users must be >= 1');
     if (!(options.criticalShare >= 0 && options.criticalShare <= 1)) {
       throw new RangeError('criticalShare must be within [0, 1]');
     }

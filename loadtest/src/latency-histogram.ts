@@ -68,7 +68,15 @@ export class LatencyHistogram {
 
   summary(): LatencySummary {
     if (this.total === 0) {
-      return { count: 0, min: Number.NaN, mean: Number.NaN, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN };
+      return {
+        count: 0,
+        min: Number.NaN,
+        mean: Number.NaN,
+        p50: Number.NaN,
+        p90: Number.NaN,
+        p99: Number.NaN,
+        max: Number.NaN,
+      };
     }
     return {
       count: this.total,
@@ -100,7 +108,10 @@ export class LatencyHistogram {
       if (count === 0) continue;
       // Place each bucket by its midpoint, clamped into the observed range.
       const mid = clamp(Math.sqrt(lowerEdge(i) * upperEdge(i)), low, high);
-      const index = Math.min(bins - 1, Math.max(0, Math.floor(Math.log(mid / low) / Math.log(ratio))));
+      const index = Math.min(
+        bins - 1,
+        Math.max(0, Math.floor(Math.log(mid / low) / Math.log(ratio))),
+      );
       result[index]!.count += count;
     }
     return result;

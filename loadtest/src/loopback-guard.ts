@@ -6,7 +6,8 @@ export function isLoopbackHost(host: string): boolean {
   const lower = bare.toLowerCase();
   if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
   if (isIPv4(lower)) return lower.startsWith('127.');
-  if (isIPv6(lower)) return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || lower.startsWith('::ffff:127.');
+  if (isIPv6(lower))
+    return lower === '::1' || lower === '0:0:0:0:0:0:0:1' || lower.startsWith('::ffff:127.');
   return false;
 }
 

@@ -24,7 +24,15 @@ export function percentileOfSorted(sorted: readonly number[], q: number): number
 /** Summary of raw samples (copied and sorted; the input is left alone). */
 export function summarize(values: readonly number[]): LatencySummary {
   if (values.length === 0) {
-    return { count: 0, min: Number.NaN, mean: Number.NaN, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN };
+    return {
+      count: 0,
+      min: Number.NaN,
+      mean: Number.NaN,
+      p50: Number.NaN,
+      p90: Number.NaN,
+      p99: Number.NaN,
+      max: Number.NaN,
+    };
   }
   const sorted = Float64Array.from(values).sort();
   const asArray = Array.from(sorted);

@@ -15,7 +15,10 @@ export function parseProcStatCpuTicks(statText: string): number {
   const close = statText.lastIndexOf(')');
   if (close < 0) throw new Error('unrecognised /proc/<pid>/stat: no ")"');
   // After ") " come fields 3 (state), 4, ...; utime is field 14, stime field 15.
-  const fields = statText.slice(close + 2).trim().split(/\s+/);
+  const fields = statText
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
@@ -32,7 +35,12 @@ export function parseStatusRssBytes(statusText: string): number {
 }
 
 /** CPU use between two snapshots, in percent of one core (200% = two cores busy). */
-export function cpuPercent(before: number, after: number, elapsedMs: number, ticksPerSecond: number): number {
+export function cpuPercent(
+  before: number,
+  after: number,
+  elapsedMs: number,
+  ticksPerSecond: number,
+): number {
   if (elapsedMs <= 0) return 0;
   return (((after - before) / ticksPerSecond) * 1000 * 100) / elapsedMs;
 }

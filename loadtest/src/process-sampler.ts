@@ -54,9 +54,13 @@ export class ProcessSampler {
     this.timer = setInterval(() => void this.sample(), this.intervalMs);
   }
 
-  stop(): SampledProcess[] {
+  stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Every process with the samples taken so far. */
+  sampled(): SampledProcess[] {
     return this.processes;
   }
 

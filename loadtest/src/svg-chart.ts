@@ -43,7 +43,16 @@ export interface BarChartSpec {
   height?: number;
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+];
 const MARGIN = { left: 72, right: 170, top: 40, bottom: 56 };
 const DEFAULT_WIDTH = 860;
 const DEFAULT_HEIGHT = 400;
@@ -93,14 +102,24 @@ export function lineChartSvg(spec: LineChartSpec): string {
     const coords = points.map(([x, y]) => `${fmt(xScale(x))},${fmt(yScale(y))}`);
     const dots =
       points.length <= MAX_POINT_MARKS
-        ? points.map(([x, y]) => `<circle cx="${fmt(xScale(x))}" cy="${fmt(yScale(y))}" r="2" fill="${color}"/>`).join('')
+        ? points
+            .map(
+              ([x, y]) =>
+                `<circle cx="${fmt(xScale(x))}" cy="${fmt(yScale(y))}" r="2" fill="${color}"/>`,
+            )
+            .join('')
         : '';
     parts.push(
       `<g class="series" data-series="${escapeXml(series.name)}">` +
         `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${coords.join(' ')}"/>${dots}</g>`,
     );
   });
-  parts.push(legend(frame, spec.series.map((series) => series.name)));
+  parts.push(
+    legend(
+      frame,
+      spec.series.map((series) => series.name),
+    ),
+  );
   return finish(parts);
 }
 
@@ -151,7 +170,12 @@ export function barChartSvg(spec: BarChartSpec): string {
       .join('');
     parts.push(`<g class="series" data-series="${escapeXml(series.name)}">${bars}</g>`);
   });
-  parts.push(legend(frame, spec.series.map((series) => series.name)));
+  parts.push(
+    legend(
+      frame,
+      spec.series.map((series) => series.name),
+    ),
+  );
   return finish(parts);
 }
 
@@ -245,7 +269,12 @@ function axisLine(frame: Frame): string {
   );
 }
 
-function xAxisNumeric(frame: Frame, ticks: number[], xScale: (v: number) => number, label: string): string {
+function xAxisNumeric(
+  frame: Frame,
+  ticks: number[],
+  xScale: (v: number) => number,
+  label: string,
+): string {
   const bottom = frame.plotTop + frame.plotHeight;
   const marks = ticks
     .map((tick) => {
@@ -259,7 +288,12 @@ function xAxisNumeric(frame: Frame, ticks: number[], xScale: (v: number) => numb
   );
 }
 
-function yAxis(frame: Frame, ticks: number[], yScale: (v: number) => number, label: string): string {
+function yAxis(
+  frame: Frame,
+  ticks: number[],
+  yScale: (v: number) => number,
+  label: string,
+): string {
   const marks = ticks
     .map((tick) => {
       const y = fmt(yScale(tick));

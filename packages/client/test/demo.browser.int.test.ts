@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -55,7 +53,6 @@ describe('demo page in Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   let context: BrowserContext;
-  let profile: string;
 
   beforeAll(async () => {
     // The page under test is the one this package builds.
@@ -66,18 +63,14 @@ describe('demo page in Chromium', () => {
       edges: 2,
       env: { DEMO_DIR: join(repoRoot(), 'packages/client/demo/dist') },
     });
-    profile = await mkdtemp(join(tmpdir(), 'aw-chromium-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-    });
+    // playwright gives the browser a fresh temporary profile of its own.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext();
   });
 
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('shows the run timeline, streams tokens and publishes upstream', async () => {
@@ -104,9 +97,15 @@ describe('demo page in Chromium', () => {
 
     await page.fill('[data-testid=publish-text]', 'What did you find?');
     await page.click('[data-testid=publish-submit]');
-    await page.waitForSelector('[data-testid=publish-status][data-status=accepted]', {
-      timeout: WAIT_MS,
-    });
+    const status = await page.waitForSelector(
+      '[data-testid=publish-status]:not([data-status=pending])',
+      { timeout: WAIT_MS },
+    );
+    // The title carries the server's message when the publish failed.
+    expect({
+      status: await status.getAttribute('data-status'),
+      detail: await status.getAttribute('title'),
+    }).toMatchObject({ status: 'accepted' });
     await page.close();
   });
 

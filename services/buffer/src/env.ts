@@ -36,6 +36,8 @@ export const bufferEnvSchema = {
   INBOX_MAXLEN: positiveInt(100_000),
   /** How often the retention sweep job runs. @default 60000 */
   RETENTION_SWEEP_MS: positiveInt(60_000),
+  /** How often owned ingest shards are trimmed and their lag measured. @default 5000 */
+  SHARD_MAINTENANCE_MS: positiveInt(5000),
   LOG_LEVEL: logLevel,
 };
 

@@ -14,8 +14,6 @@ import { createBufferMetrics } from './metrics.js';
 import { ShardBalancer } from './shard-balancer.js';
 import { maintainShard } from './shard-maintenance.js';
 
-const MAINTENANCE_INTERVAL_MS = 5000;
-
 async function main(): Promise<void> {
   let env;
   try {
@@ -66,7 +64,7 @@ async function main(): Promise<void> {
     for (const shard of balancer.ownedShards) {
       maintainShard(client, keys, shard, metrics).catch(() => undefined);
     }
-  }, MAINTENANCE_INTERVAL_MS);
+  }, env.SHARD_MAINTENANCE_MS);
 
   const jobsClient = createBlockingClient(redis.target, `${env.BUFFER_ID}:jobs`);
   jobsClient.on('error', () => undefined);

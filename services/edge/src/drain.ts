@@ -12,6 +12,8 @@ export function drainConnections(
 ): number {
   // Closing removes a socket from the live set: iterate over a copy.
   const all = [...connections];
-  all.forEach((conn, index) => conn.requestReconnect(reconnectDelay(index, all.length), 'node draining'));
+  all.forEach((conn, index) =>
+    conn.requestReconnect(reconnectDelay(index, all.length), 'node draining'),
+  );
   return all.length;
 }

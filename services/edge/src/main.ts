@@ -34,7 +34,9 @@ const ACK_TRACK_CAPACITY = 1024;
 async function main(): Promise<void> {
   const env = loadEnv();
   const logger = createLogger({ service: 'edge', instance: env.NODE_ID, level: env.LOG_LEVEL });
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: reason }, 'unhandled rejection'),
+  );
 
   if (!isNativeUws(uWS)) {
     if (!env.ALLOW_UWS_FALLBACK) {
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
       );
       process.exit(1);
     }
-    logger.warn('running on the uWebSockets.js JavaScript fallback (ALLOW_UWS_FALLBACK=true): slow');
+    logger.warn(
+      'running on the uWebSockets.js JavaScript fallback (ALLOW_UWS_FALLBACK=true): slow',
+    );
   }
 
   const settings = redisSettings(env);
@@ -79,7 +83,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const metrics = createEdgeMetrics(createMetricsRegistry({ service: 'edge', instance: env.NODE_ID }));
+  const metrics = createEdgeMetrics(
+    createMetricsRegistry({ service: 'edge', instance: env.NODE_ID }),
+  );
   const registry = new ConnectionRegistry<Connection>();
   const ctx: EdgeContext = {
     env,

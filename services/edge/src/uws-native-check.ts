@@ -15,5 +15,7 @@ export function isNativeUws(uws: object): boolean {
   const app = exports.App;
   if (typeof app !== 'function') return false;
   const appIsNative = /\{\s*\[native code\]\s*\}/.test(Function.prototype.toString.call(app));
-  return appIsNative && typeof exports.SSLApp === 'function' && typeof exports.getParts === 'function';
+  return (
+    appIsNative && typeof exports.SSLApp === 'function' && typeof exports.getParts === 'function'
+  );
 }

@@ -26,7 +26,9 @@ const PREFIX = '/demo/';
  * extension, nothing outside DEMO_DIR (the decoded path is resolved and must
  * stay under the root; NUL bytes and backslashes are refused).
  */
-export function createDemoStaticHandler(demoDir: string): (res: HttpResponse, req: HttpRequest) => void {
+export function createDemoStaticHandler(
+  demoDir: string,
+): (res: HttpResponse, req: HttpRequest) => void {
   const root = resolve(demoDir);
   return (res, req) => {
     const url = req.getUrl();
@@ -45,7 +47,10 @@ export function createDemoStaticHandler(demoDir: string): (res: HttpResponse, re
     loadFile(path)
       .then((file) => {
         if (file === undefined) {
-          replyJson(res, guard, Status.notFound, { error: ErrorCode.NotFound, message: 'no such file' });
+          replyJson(res, guard, Status.notFound, {
+            error: ErrorCode.NotFound,
+            message: 'no such file',
+          });
           return;
         }
         reply(res, guard, Status.ok, file.contentType, file.body, {
@@ -93,5 +98,8 @@ async function loadFile(path: string): Promise<{ body: Buffer; contentType: stri
 }
 
 function notFound(res: HttpResponse): void {
-  replyJson(res, undefined, Status.notFound, { error: ErrorCode.NotFound, message: 'no such file' });
+  replyJson(res, undefined, Status.notFound, {
+    error: ErrorCode.NotFound,
+    message: 'no such file',
+  });
 }

@@ -21,7 +21,9 @@ type Outcome =
  * nothing. Redis unreachable: 503 with Retry-After, never a hang (the ingest
  * client has no offline queue).
  */
-export function createIngestHandler(ctx: EdgeContext): (res: HttpResponse, req: HttpRequest) => void {
+export function createIngestHandler(
+  ctx: EdgeContext,
+): (res: HttpResponse, req: HttpRequest) => void {
   const tokenMatches = createBearerCheck(ctx.env.INGEST_TOKEN);
   const limit = ctx.env.INGEST_MAX_BODY_BYTES;
   const rules = { maxEventBytes: ctx.env.MAX_EVENT_BYTES, criticalNames: ctx.criticalNames };
@@ -29,7 +31,11 @@ export function createIngestHandler(ctx: EdgeContext): (res: HttpResponse, req: 
     count: (status: string) => ctx.metrics.ingestRequests.labels(status.slice(0, 3)).inc(),
   };
 
-  const answer = (res: HttpResponse, guard: RequestGuard, outcome: Exclude<Outcome, { accepted: AcceptedEvent[] }>) => {
+  const answer = (
+    res: HttpResponse,
+    guard: RequestGuard,
+    outcome: Exclude<Outcome, { accepted: AcceptedEvent[] }>,
+  ) => {
     requests.count(outcome.status);
     replyJson(res, guard, outcome.status, outcome.body, {
       headers: outcome.retryAfter ? { 'retry-after': '1' } : undefined,
@@ -45,7 +51,10 @@ export function createIngestHandler(ctx: EdgeContext): (res: HttpResponse, req: 
     if (!tokenMatches(authorization)) {
       answer(res, guard, {
         status: Status.unauthorized,
-        body: { error: ErrorCode.Unauthorized, message: 'expected Authorization: Bearer <INGEST_TOKEN>' },
+        body: {
+          error: ErrorCode.Unauthorized,
+          message: 'expected Authorization: Bearer <INGEST_TOKEN>',
+        },
         closeConnection: true,
       });
       return;
@@ -74,7 +83,10 @@ export function createIngestHandler(ctx: EdgeContext): (res: HttpResponse, req: 
           return;
         }
         ctx.metrics.ingestEvents.inc(outcome.accepted.length);
-        answer(res, guard, { status: Status.accepted, body: { accepted: outcome.accepted.length } });
+        answer(res, guard, {
+          status: Status.accepted,
+          body: { accepted: outcome.accepted.length },
+        });
       })
       .catch((error: unknown) => {
         if (error instanceof RequestAbortedError) return;
@@ -92,10 +104,7 @@ export function createIngestHandler(ctx: EdgeContext): (res: HttpResponse, req: 
 }
 
 /** Parses and validates the whole request before anything is appended. */
-function validateBody(
-  body: Buffer,
-  rules: Parameters<typeof validateIngestEvent>[1],
-): Outcome {
+function validateBody(body: Buffer, rules: Parameters<typeof validateIngestEvent>[1]): Outcome {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));

@@ -3,7 +3,9 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { guardRequest, reply, Status } from './respond.js';
 
 /** GET /metrics: Prometheus text format. */
-export function createMetricsHandler(registry: Registry): (res: HttpResponse, req: HttpRequest) => void {
+export function createMetricsHandler(
+  registry: Registry,
+): (res: HttpResponse, req: HttpRequest) => void {
   return (res) => {
     const guard = guardRequest(res);
     registry

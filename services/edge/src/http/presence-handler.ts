@@ -10,7 +10,9 @@ import { guardRequest, replyJson, Status } from './respond.js';
  * fresher than NODE_TTL_MS: a dead node's routes linger until it is reaped,
  * and must not count. `connections` sums the live nodes' counts.
  */
-export function createPresenceHandler(ctx: EdgeContext): (res: HttpResponse, req: HttpRequest) => void {
+export function createPresenceHandler(
+  ctx: EdgeContext,
+): (res: HttpResponse, req: HttpRequest) => void {
   const tokenMatches = createBearerCheck(ctx.env.INGEST_TOKEN);
   return (res, req) => {
     const authorization = req.getHeader('authorization');

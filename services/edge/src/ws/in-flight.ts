@@ -7,6 +7,8 @@ const ignore = (): void => undefined;
  * for it. The caller handles the work's errors; the tracked copy never rejects.
  */
 export function trackInFlight(ctx: Pick<EdgeContext, 'inFlight'>, work: Promise<void>): void {
-  const tracked: Promise<void> = work.then(ignore, ignore).finally(() => ctx.inFlight.delete(tracked));
+  const tracked: Promise<void> = work
+    .then(ignore, ignore)
+    .finally(() => ctx.inFlight.delete(tracked));
   ctx.inFlight.add(tracked);
 }

@@ -18,5 +18,7 @@ export function reconnectFrame(afterMs: number): string {
 }
 
 export function errorFrame(code: string, message: string, id?: string): string {
-  return JSON.stringify(id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id });
+  return JSON.stringify(
+    id === undefined ? { type: 'error', code, message } : { type: 'error', code, message, id },
+  );
 }

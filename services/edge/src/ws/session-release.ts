@@ -30,7 +30,10 @@ async function release(ctx: EdgeContext, conn: Connection): Promise<void> {
     try {
       await closeSession(ctx.redis, ctx.keys, userId, ctx.nodeId);
     } catch (error) {
-      ctx.logger.warn({ err: error, userId }, 'closeSession failed; the route is reaped with the node');
+      ctx.logger.warn(
+        { err: error, userId },
+        'closeSession failed; the route is reaped with the node',
+      );
     }
   }
   // Checked after the await: a new connection of the user may have arrived meanwhile.

@@ -128,12 +128,7 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
   };
 }
 
-function refuseUpgrade(
-  res: uWS.HttpResponse,
-  status: string,
-  code: string,
-  message: string,
-): void {
+function refuseUpgrade(res: uWS.HttpResponse, status: string, code: string, message: string): void {
   res.cork(() => {
     res
       .writeStatus(status)

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { AckTracker } from '../src/ws/ack-tracker.js';
+
+describe('AckTracker', () => {
+  it('confirms every tracked seq up to a cumulative ack, with latencies', () => {
+    const tracker = new AckTracker(16);
+    tracker.recordSent(1, 100);
+    tracker.recordSent(2, 110);
+    tracker.recordSent(3, 120);
+    const latencies: number[] = [];
+    expect(tracker.ack(2, 150, (ms) => latencies.push(ms))).toBe(2);
+    expect(latencies).toEqual([50, 40]);
+    expect(tracker.pending).toBe(1);
+    expect(tracker.oldestPendingSentAt()).toBe(120);
+    expect(tracker.acked).toBe(2);
+  });
+
+  it('ignores repeated and lower acks', () => {
+    const tracker = new AckTracker(16);
+    tracker.recordSent(1, 0);
+    tracker.recordSent(2, 0);
+    expect(tracker.ack(2, 10)).toBe(2);
+    expect(tracker.ack(2, 20)).toBe(0);
+    expect(tracker.ack(1, 20)).toBe(0);
+    expect(tracker.pending).toBe(0);
+    expect(tracker.oldestPendingSentAt()).toBeUndefined();
+  });
+
+  it('an ack between tracked seqs confirms only those at or below it', () => {
+    const tracker = new AckTracker(16);
+    tracker.recordSent(5, 0);
+    tracker.recordSent(9, 0);
+    expect(tracker.ack(7, 1)).toBe(1);
+    expect(tracker.pending).toBe(1);
+  });
+
+  it('stays bounded: the oldest entries are forgotten when full', () => {
+    const tracker = new AckTracker(4);
+    for (let seq = 1; seq <= 10; seq++) tracker.recordSent(seq, seq * 10);
+    expect(tracker.pending).toBe(4);
+    expect(tracker.forgotten).toBe(6);
+    expect(tracker.oldestPendingSentAt()).toBe(70);
+    expect(tracker.ack(10, 200)).toBe(4);
+  });
+
+  it('wraps around the ring many times without losing order', () => {
+    const tracker = new AckTracker(8);
+    let confirmed = 0;
+    for (let seq = 1; seq <= 1000; seq++) {
+      tracker.recordSent(seq, seq);
+      if (seq % 5 === 0) confirmed += tracker.ack(seq - 2, seq);
+    }
+    confirmed += tracker.ack(1000, 2000);
+    expect(confirmed).toBe(1000);
+    expect(tracker.pending).toBe(0);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectionRegistry } from '../src/connection-registry.js';
+
+describe('ConnectionRegistry', () => {
+  it('reports the first and the last connection of a user', () => {
+    const registry = new ConnectionRegistry<object>();
+    const a = {};
+    const b = {};
+    expect(registry.add('u1', a)).toBe(true);
+    expect(registry.add('u1', b)).toBe(false);
+    expect(registry.size).toBe(2);
+    expect(registry.users).toBe(1);
+    expect(registry.remove('u1', a)).toBe(false);
+    expect(registry.remove('u1', b)).toBe(true);
+    expect(registry.hasUser('u1')).toBe(false);
+    expect(registry.get('u1')).toBeUndefined();
+    expect(registry.size).toBe(0);
+  });
+
+  it('ignores double adds and removes of unknown connections', () => {
+    const registry = new ConnectionRegistry<object>();
+    const a = {};
+    registry.add('u1', a);
+    registry.add('u1', a);
+    expect(registry.size).toBe(1);
+    expect(registry.remove('u2', a)).toBe(false);
+    expect(registry.remove('u1', {})).toBe(false);
+    expect(registry.size).toBe(1);
+  });
+
+  it('keeps users apart', () => {
+    const registry = new ConnectionRegistry<string>();
+    registry.add('u1', 'c1');
+    registry.add('u2', 'c2');
+    expect([...(registry.get('u1') ?? [])]).toEqual(['c1']);
+    expect([...(registry.get('u2') ?? [])]).toEqual(['c2']);
+  });
+});

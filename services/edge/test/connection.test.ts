@@ -1,0 +1,284 @@
+import { Registry } from '@agentwire/telemetry';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createEdgeMetrics, type EdgeMetrics } from '../src/metrics.js';
+import { Connection, type ConnectionShared, type WireSocket } from '../src/ws/connection.js';
+
+/** A uWS socket stand-in: records sends, simulates buffered bytes, closes synchronously. */
+class FakeSocket implements WireSocket {
+  sent: string[] = [];
+  buffered = 0;
+  sendStatus = 1;
+  closed: { code: number; reason: string } | undefined;
+  onEnd: (() => void) | undefined;
+  corks = 0;
+
+  send(message: string): number {
+    if (this.closed) throw new Error('send on a closed socket');
+    this.sent.push(message);
+    return this.sendStatus;
+  }
+  getBufferedAmount(): number {
+    if (this.closed) throw new Error('getBufferedAmount on a closed socket');
+    return this.buffered;
+  }
+  end(code?: number, reason?: string): void {
+    this.closed = { code: code ?? 0, reason: reason ?? '' };
+    this.onEnd?.();
+  }
+  cork(cb: () => void): void {
+    this.corks++;
+    cb();
+  }
+}
+
+const frameOf = (seq: number): string => `{"type":"event","seq":${seq},"id":"e${seq}"}`;
+const nonCriticalFrame = (label: string): string =>
+  `{"type":"event","id":"${label}","critical":false}`;
+
+let metrics: EdgeMetrics;
+let catchUps: Connection[];
+let shared: ConnectionShared;
+
+beforeEach(() => {
+  metrics = createEdgeMetrics(new Registry());
+  catchUps = [];
+  shared = {
+    limits: {
+      softBytes: 1000,
+      hardBytes: 5000,
+      queueMaxItems: 100,
+      queueMaxBytes: 100_000,
+      ackTrackCapacity: 64,
+    },
+    metrics,
+    catchUp: (conn) => catchUps.push(conn),
+  };
+});
+
+function liveConnection(lastSentSeq = 0): { conn: Connection; socket: FakeSocket } {
+  const socket = new FakeSocket();
+  const conn = new Connection('c-1', undefined, shared, 0);
+  socket.onEnd = () => conn.markClosed();
+  conn.attach(socket);
+  conn.userId = 'u1';
+  conn.epoch = 'ep';
+  conn.lastSentSeq = lastSentSeq;
+  conn.state = 'replaying';
+  conn.goLive(0);
+  return { conn, socket };
+}
+
+/** One dispatcher batch: offer every entry, then flush the staged frames. */
+function batch(
+  conn: Connection,
+  entries: Array<[seq: number, frame: string, epoch?: string]>,
+  now = 1,
+): void {
+  const dirty: Connection[] = [];
+  for (const [seq, frame, epoch] of entries) conn.offer(seq, frame, epoch ?? 'ep', now, dirty);
+  for (const c of dirty) c.flushOutbox(now);
+}
+
+async function counterValue(name: string): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  return metric?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
+}
+
+describe('Connection live delivery', () => {
+  it('sends frames verbatim, in order, in one corked write per batch', () => {
+    const { conn, socket } = liveConnection(0);
+    batch(conn, [
+      [1, frameOf(1)],
+      [0, nonCriticalFrame('n1')],
+      [2, frameOf(2)],
+    ]);
+    expect(socket.sent).toEqual([frameOf(1), nonCriticalFrame('n1'), frameOf(2)]);
+    expect(socket.corks).toBe(1);
+    expect(conn.lastSentSeq).toBe(2);
+  });
+
+  it('drops critical seqs already sent (at-least-once forwarding)', () => {
+    const { conn, socket } = liveConnection(3);
+    batch(conn, [
+      [2, frameOf(2)],
+      [3, frameOf(3)],
+      [4, frameOf(4)],
+      [4, frameOf(4)],
+    ]);
+    expect(socket.sent).toEqual([frameOf(4)]);
+  });
+
+  it('starts one catch-up from the log on a gap and queues the event', () => {
+    const { conn, socket } = liveConnection(3);
+    batch(conn, [
+      [5, frameOf(5)],
+      [6, frameOf(6)],
+    ]);
+    expect(socket.sent).toEqual([]);
+    expect(catchUps).toEqual([conn]);
+    expect(conn.state).toBe('replaying');
+    // The catch-up found nothing new (seq 4 is gone from the log): the queue goes out as is.
+    conn.goLive(2);
+    expect(socket.sent).toEqual([frameOf(5), frameOf(6)]);
+    expect(catchUps).toHaveLength(1);
+  });
+
+  it('sends a reconnect and closes 4503 when an event belongs to another epoch', () => {
+    const { conn, socket } = liveConnection(1);
+    batch(conn, [
+      [2, frameOf(2)],
+      [1, frameOf(1), 'other'],
+    ]);
+    expect(socket.sent[0]).toBe(frameOf(2));
+    expect(JSON.parse(socket.sent[1] as string)).toEqual({ type: 'reconnect', afterMs: 0 });
+    expect(socket.closed?.code).toBe(4503);
+    expect(conn.isClosed).toBe(true);
+  });
+
+  it('ignores the epoch of non-critical events and empty epochs', () => {
+    const { conn, socket } = liveConnection(0);
+    batch(conn, [
+      [0, nonCriticalFrame('a'), 'other'],
+      [1, frameOf(1), ''],
+    ]);
+    expect(socket.sent).toHaveLength(2);
+    expect(conn.isClosed).toBe(false);
+  });
+
+  it('drops non-critical events above the soft limit but still sends critical ones', async () => {
+    const { conn, socket } = liveConnection(0);
+    socket.buffered = 1500;
+    batch(conn, [
+      [0, nonCriticalFrame('a')],
+      [1, frameOf(1)],
+    ]);
+    expect(socket.sent).toEqual([frameOf(1)]);
+    expect(await counterValue('aw_edge_noncritical_dropped_total')).toBe(1);
+  });
+
+  it('counts staged bytes against the limits within one batch', () => {
+    const { conn, socket } = liveConnection(0);
+    socket.buffered = 900;
+    const big = `{"type":"event","id":"x","critical":false,"pad":"${'p'.repeat(200)}"}`;
+    batch(conn, [
+      [0, big],
+      [0, big],
+    ]);
+    expect(socket.sent).toEqual([big]);
+  });
+
+  it('closes 4408 above the hard limit', async () => {
+    const { conn, socket } = liveConnection(0);
+    socket.buffered = 6000;
+    batch(conn, [[1, frameOf(1)]]);
+    expect(socket.closed?.code).toBe(4408);
+    expect(conn.isClosed).toBe(true);
+    expect(await counterValue('aw_edge_slow_consumer_closes_total')).toBe(1);
+  });
+
+  it('closes 4408 when uWS drops a send', () => {
+    const { conn, socket } = liveConnection(0);
+    socket.sendStatus = 2;
+    batch(conn, [
+      [1, frameOf(1)],
+      [2, frameOf(2)],
+    ]);
+    expect(socket.sent).toEqual([frameOf(1)]);
+    expect(socket.closed?.code).toBe(4408);
+  });
+});
+
+describe('Connection while replaying', () => {
+  it('queues live events and, going live, sends only what the replay did not', () => {
+    const socket = new FakeSocket();
+    const conn = new Connection('c-2', undefined, shared, 0);
+    socket.onEnd = () => conn.markClosed();
+    conn.attach(socket);
+    conn.epoch = 'ep';
+    conn.state = 'replaying';
+    batch(conn, [
+      [0, nonCriticalFrame('old')],
+      [2, frameOf(2)],
+      [0, nonCriticalFrame('new')],
+      [3, frameOf(3)],
+    ]);
+    expect(socket.sent).toEqual([]);
+    conn.cork(() => {
+      conn.sendReplayed(1, frameOf(1), 1);
+      conn.sendReplayed(2, frameOf(2), 1);
+    });
+    conn.goLive(2);
+    expect(socket.sent).toEqual([frameOf(1), frameOf(2), nonCriticalFrame('new'), frameOf(3)]);
+    expect(conn.state).toBe('live');
+  });
+
+  it('never sends a replayed seq twice', () => {
+    const { conn, socket } = liveConnection(5);
+    expect(conn.sendReplayed(5, frameOf(5), 1)).toBe(true);
+    expect(conn.sendReplayed(6, frameOf(6), 1)).toBe(true);
+    expect(socket.sent).toEqual([frameOf(6)]);
+  });
+});
+
+describe('Connection acks', () => {
+  it('accepts acks up to the highest seq sent and counts confirmations', async () => {
+    const { conn } = liveConnection(0);
+    batch(conn, [
+      [1, frameOf(1)],
+      [2, frameOf(2)],
+    ]);
+    expect(conn.ack(1, 10)).toBe(true);
+    expect(conn.ack(2, 10)).toBe(true);
+    expect(conn.ack(1, 10)).toBe(true);
+    expect(await counterValue('aw_edge_acks_confirmed_total')).toBe(2);
+  });
+
+  it('rejects an ack above both the hello lastSeq and the highest seq sent', () => {
+    const { conn } = liveConnection(2);
+    conn.helloLastSeq = 7;
+    expect(conn.ack(7, 1)).toBe(true);
+    expect(conn.ack(8, 1)).toBe(false);
+  });
+});
+
+describe('Connection closing', () => {
+  it('does not touch the socket after close', () => {
+    const { conn, socket } = liveConnection(0);
+    conn.end(4400, 'bye');
+    expect(socket.closed?.code).toBe(4400);
+    batch(conn, [[1, frameOf(1)]]);
+    expect(conn.sendControl('{}', 1)).toBe(false);
+    expect(conn.bufferedAmount()).toBe(0);
+    expect(socket.sent).toEqual([]);
+  });
+
+  it('truncates close reasons to fit a control frame', () => {
+    const { conn, socket } = liveConnection(0);
+    conn.end(4400, 'x'.repeat(300));
+    expect(socket.closed?.reason.length).toBeLessThanOrEqual(123);
+  });
+
+  it('releases replay waiters when the socket closes', async () => {
+    const { conn, socket } = liveConnection(0);
+    socket.buffered = 2000;
+    const waiting = conn.whenWritable();
+    conn.end(1000, 'done');
+    await expect(waiting).resolves.toBeUndefined();
+  });
+
+  it('releases replay waiters on drain below the soft limit', async () => {
+    const { conn, socket } = liveConnection(0);
+    socket.buffered = 2000;
+    let released = false;
+    const waiting = conn.whenWritable().then(() => {
+      released = true;
+    });
+    conn.onDrain();
+    await Promise.resolve();
+    expect(released).toBe(false);
+    socket.buffered = 500;
+    conn.onDrain();
+    await waiting;
+    expect(released).toBe(true);
+  });
+});

@@ -1,0 +1,266 @@
+import {
+  getFreePort,
+  startRedis,
+  startService,
+  startStack,
+  TestWsClient,
+  waitUntil,
+  type ServiceProcess,
+  type Stack,
+} from '@agentwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectUser,
+  ingestEvent,
+  ingestOk,
+  range,
+  seqsOf,
+  uniqueUser,
+} from './support/edge-test-kit.js';
+
+const INGEST_TOKEN_HEADER = (stack: Stack) => ({ authorization: `Bearer ${stack.env.INGEST_TOKEN}` });
+
+let stack: Stack;
+/** A second edge with a 4 KiB request body limit. */
+let smallBody: ServiceProcess;
+
+beforeAll(async () => {
+  stack = await startStack();
+  smallBody = await stack.startEdge({ INGEST_MAX_BODY_BYTES: '4096' });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('POST /v1/events', () => {
+  it('accepts one event (202 {accepted:1}) and delivers it with seq 1', async () => {
+    const user = uniqueUser('single');
+    const { client } = await connectUser(stack, user);
+    const result = await stack.ingest(ingestEvent(user, { data: { tool: 'search' } }));
+    expect(result.status).toBe(202);
+    expect(result.body).toEqual({ accepted: 1 });
+    const [event] = await client.waitForEvents(1);
+    expect(event).toMatchObject({
+      type: 'event',
+      seq: 1,
+      critical: true,
+      name: 'tool_executing',
+      data: { tool: 'search' },
+    });
+    expect(typeof event?.ts).toBe('number');
+    await client.close();
+  });
+
+  it('accepts a batch and delivers it contiguously from seq 1, in order', async () => {
+    const user = uniqueUser('batch');
+    const { client } = await connectUser(stack, user);
+    const events = range(1, 20).map((n) => ingestEvent(user, { id: `b-${user}-${n}`, data: n }));
+    const result = await stack.ingest(events);
+    expect(result).toMatchObject({ status: 202, body: { accepted: 20 } });
+    const received = await client.waitForEvents(20);
+    expect(seqsOf(client)).toEqual(range(1, 20));
+    expect(received.map((e) => e.data)).toEqual(range(1, 20));
+    await client.close();
+  });
+
+  it('rejects a batch with bad items with 400 and per-item errors, appending nothing', async () => {
+    const user = uniqueUser('badbatch');
+    const { client } = await connectUser(stack, user);
+    const result = await stack.ingest([
+      ingestEvent(user),
+      { id: 'x', name: 'tool_executing' },
+      ingestEvent(user),
+      { ...ingestEvent(user), name: 'n'.repeat(65) },
+      { ...ingestEvent(user), critical: 'yes' },
+    ]);
+    expect(result.status).toBe(400);
+    const body = result.body as { error: string; errors: Array<{ index: number; message: string }> };
+    expect(body.error).toBe('bad_request');
+    expect(body.errors.map((e) => e.index)).toEqual([1, 3, 4]);
+    for (const error of body.errors) expect(typeof error.message).toBe('string');
+    // Nothing of the rejected batch exists: the next event is seq 1 and comes alone.
+    await ingestOk(stack, ingestEvent(user, { id: `marker-${user}` }));
+    const [event] = await client.waitForEvents(1);
+    expect(event).toMatchObject({ id: `marker-${user}`, seq: 1 });
+    expect(client.events()).toHaveLength(1);
+    await client.close();
+  });
+
+  it('answers 400 to an empty array, invalid JSON and a non-object', async () => {
+    expect((await stack.ingest([])).status).toBe(400);
+    expect((await stack.ingest(42)).status).toBe(400);
+    const invalid = await fetch(`${stack.edges[0]?.url}/v1/events`, {
+      method: 'POST',
+      headers: INGEST_TOKEN_HEADER(stack),
+      body: '{"id":',
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: 'bad_request' });
+  });
+
+  it('answers 401 without the ingest token or with a wrong one', async () => {
+    const event = ingestEvent(uniqueUser('unauth'));
+    expect((await stack.ingest(event, { token: 'wrong' })).status).toBe(401);
+    const bare = await fetch(`${stack.edges[0]?.url}/v1/events`, {
+      method: 'POST',
+      body: JSON.stringify(event),
+    });
+    expect(bare.status).toBe(401);
+  });
+
+  it('answers 413 to an event over MAX_EVENT_BYTES and to more than 1000 events', async () => {
+    const user = uniqueUser('big');
+    const oversize = await stack.ingest([
+      ingestEvent(user),
+      ingestEvent(user, { data: 'x'.repeat(70_000) }),
+    ]);
+    expect(oversize.status).toBe(413);
+    expect((oversize.body as { errors: Array<{ index: number }> }).errors[0]?.index).toBe(1);
+    const tooMany = await stack.ingest(range(1, 1001).map(() => ingestEvent(user)));
+    expect(tooMany.status).toBe(413);
+  });
+
+  it('answers 413 to a body over INGEST_MAX_BODY_BYTES without reading all of it', async () => {
+    const user = uniqueUser('body');
+    const declared = await stack.ingest(
+      range(1, 40).map(() => ingestEvent(user, { data: 'y'.repeat(200) })),
+      { edge: 1 },
+    );
+    expect(declared.status).toBe(413);
+    // Chunked (no Content-Length): the limit applies while streaming.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`[${JSON.stringify(ingestEvent(user))}`));
+        for (let i = 0; i < 10; i++) {
+          controller.enqueue(new TextEncoder().encode(`,${JSON.stringify(ingestEvent(user, { data: 'z'.repeat(500) }))}`));
+        }
+        controller.enqueue(new TextEncoder().encode(']'));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${smallBody.url}/v1/events`, {
+      method: 'POST',
+      headers: INGEST_TOKEN_HEADER(stack),
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+
+  it('takes criticality from the event, else from the critical name list', async () => {
+    const user = uniqueUser('critical');
+    const { client } = await connectUser(stack, user);
+    await ingestOk(stack, [
+      ingestEvent(user, { name: 'agent_started' }),
+      ingestEvent(user, { name: 'token_delta' }),
+      ingestEvent(user, { name: 'custom_milestone', critical: true }),
+      ingestEvent(user, { name: 'tool_executing', critical: false }),
+      ingestEvent(user, { name: 'agent_completed' }),
+    ]);
+    const events = await client.waitForEvents(5);
+    expect(events.map((e) => [e.name, e.critical, e.seq])).toEqual([
+      ['agent_started', true, 1],
+      ['token_delta', false, undefined],
+      ['custom_milestone', true, 2],
+      ['tool_executing', false, undefined],
+      ['agent_completed', true, 3],
+    ]);
+    for (const event of events.filter((e) => e.critical === false)) expect('seq' in event).toBe(false);
+    await client.close();
+  });
+
+  it('accepts a repeated event id again but delivers it once', async () => {
+    const user = uniqueUser('dupe');
+    const { client } = await connectUser(stack, user);
+    const event = ingestEvent(user, { id: `dupe-${user}` });
+    expect((await stack.ingest(event)).body).toEqual({ accepted: 1 });
+    expect((await stack.ingest([event, event])).body).toEqual({ accepted: 2 });
+    await ingestOk(stack, ingestEvent(user, { id: `after-${user}` }));
+    await client.waitFor((frame) => frame.id === `after-${user}`);
+    expect(client.events().map((e) => [e.id, e.seq])).toEqual([
+      [`dupe-${user}`, 1],
+      [`after-${user}`, 2],
+    ]);
+    await client.close();
+  });
+});
+
+describe('presence, health, metrics', () => {
+  it('reports connections and live nodes of a user', async () => {
+    const user = uniqueUser('presence');
+    const url = (path: string) => `${stack.edges[0]?.url}${path}`;
+    const read = async () =>
+      (await fetch(url(`/v1/users/${user}/presence`), { headers: INGEST_TOKEN_HEADER(stack) })).json();
+    expect(await read()).toEqual({ userId: user, connections: 0, nodes: [] });
+    const a = await connectUser(stack, user, {}, 0);
+    const b = await connectUser(stack, user, {}, 1);
+    const c = await connectUser(stack, user, {}, 1);
+    expect(await read()).toEqual({ userId: user, connections: 3, nodes: ['edge-0', 'edge-1'] });
+    await Promise.all([a.client.close(), b.client.close(), c.client.close()]);
+    await waitUntil(async () => (await read()).connections === 0, 5000);
+    expect(await read()).toEqual({ userId: user, connections: 0, nodes: [] });
+
+    expect((await fetch(url(`/v1/users/${user}/presence`))).status).toBe(401);
+    expect(
+      (await fetch(url('/v1/users/bad%20id/presence'), { headers: INGEST_TOKEN_HEADER(stack) })).status,
+    ).toBe(400);
+  });
+
+  it('serves /healthz, /readyz, /metrics and a JSON 404', async () => {
+    const base = stack.edges[0]?.url ?? '';
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'aw_edge_connections',
+      'aw_edge_connects_total',
+      'aw_edge_events_sent_total',
+      'aw_edge_ingest_requests_total',
+      'aw_edge_delivery_latency_seconds',
+      'process_cpu_user_seconds_total',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+    const missing = await fetch(`${base}/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('Redis outage', () => {
+  it('answers 503 with Retry-After and is not ready while Redis is down, then recovers', async () => {
+    const redis = await startRedis();
+    let edge: ServiceProcess | undefined;
+    try {
+      edge = await startService('edge', {
+        ...stack.env,
+        REDIS_URL: redis.url,
+        NODE_ID: 'edge-outage',
+        PORT: String(await getFreePort()),
+      });
+      const post = () =>
+        fetch(`${edge?.url}/v1/events`, {
+          method: 'POST',
+          headers: INGEST_TOKEN_HEADER(stack),
+          body: JSON.stringify(ingestEvent(uniqueUser('outage'))),
+          signal: AbortSignal.timeout(5000),
+        });
+      expect((await post()).status).toBe(202);
+      await redis.kill();
+      await waitUntil(async () => (await fetch(`${edge?.url}/readyz`)).status === 503, 5000);
+      const refused = await post();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      // A socket can still connect; its hello cannot open a session until Redis is back.
+      const ws = await TestWsClient.connect(edge.wsUrl);
+      await redis.restart();
+      await waitUntil(async () => (await fetch(`${edge?.url}/readyz`)).status === 200, 10_000);
+      expect((await post()).status).toBe(202);
+      await ws.close();
+    } finally {
+      await edge?.stop();
+      await redis.stop();
+    }
+  });
+});
