@@ -90,32 +90,43 @@ export class LatencyHistogram {
   }
 
   /**
-   * The distribution re-binned into at most `bins` logarithmic bins between the
-   * observed min and max, for a plot. Empty when nothing was recorded.
+   * The distribution re-binned into at most `maxBins` equal bins from 0 up to
+   * p99.9, plus one overflow bin up to the max when the tail is longer, for a
+   * plot. Bins are at least `minStepMs` wide: event timestamps have
+   * millisecond resolution, and narrower bins would alternate full and empty.
+   * Each 1% bucket is placed by its upper edge. Empty when nothing was recorded.
    */
-  distribution(bins = 30): HistogramBin[] {
+  distribution(maxBins = 30, minStepMs = 1): HistogramBin[] {
     if (this.total === 0) return [];
-    const low = Math.max(this.minSeen, LOWEST_MS);
-    const high = Math.max(this.maxSeen, low * GROWTH);
-    const ratio = Math.pow(high / low, 1 / bins);
+    const top = Math.max(this.percentile(99.9), minStepMs);
+    const step = Math.max(minStepMs, niceStep(top / maxBins));
+    // floor + 1: the bin holding p99.9 itself is a regular bin.
+    const bins = Math.floor(top / step) + 1;
     const result: HistogramBin[] = Array.from({ length: bins }, (_, i) => ({
-      lowerMs: i === 0 ? 0 : low * Math.pow(ratio, i),
-      upperMs: low * Math.pow(ratio, i + 1),
+      lowerMs: i * step,
+      upperMs: (i + 1) * step,
       count: 0,
     }));
+    const overflow: HistogramBin = { lowerMs: bins * step, upperMs: this.maxSeen, count: 0 };
     for (let i = 0; i < BUCKETS; i++) {
       const count = this.counts[i]!;
       if (count === 0) continue;
-      // Place each bucket by its midpoint, clamped into the observed range.
-      const mid = clamp(Math.sqrt(lowerEdge(i) * upperEdge(i)), low, high);
-      const index = Math.min(
-        bins - 1,
-        Math.max(0, Math.floor(Math.log(mid / low) / Math.log(ratio))),
-      );
-      result[index]!.count += count;
+      // The epsilon keeps an integer sample whose bucket edge rounds just below it in its own bin.
+      const value = clamp(upperEdge(i), this.minSeen, this.maxSeen) * (1 + 1e-9);
+      const index = Math.floor(value / step);
+      if (index < bins) result[index]!.count += count;
+      else overflow.count += count;
     }
+    if (overflow.count > 0) result.push(overflow);
     return result;
   }
+}
+
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw: number): number {
+  const magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+  const normalized = raw / magnitude;
+  return (normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10) * magnitude;
 }
 
 function bucketOf(value: number): number {
@@ -126,10 +137,6 @@ function bucketOf(value: number): number {
 
 function upperEdge(bucket: number): number {
   return LOWEST_MS * Math.pow(GROWTH, bucket);
-}
-
-function lowerEdge(bucket: number): number {
-  return bucket === 0 ? 0 : LOWEST_MS * Math.pow(GROWTH, bucket - 1);
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -44,3 +44,16 @@ export function cpuPercent(
   if (elapsedMs <= 0) return 0;
   return (((after - before) / ticksPerSecond) * 1000 * 100) / elapsedMs;
 }
+
+/** Busy and total jiffies of all CPUs together, from the first line of /proc/stat. */
+export function parseMachineCpuTicks(procStatText: string): { busy: number; total: number } {
+  const line = procStatText.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('no "cpu" line in /proc/stat');
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (fields.length < 5 || fields.some((f) => !Number.isFinite(f)))
+    throw new Error('unrecognised /proc/stat cpu line');
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const total = fields.reduce((sum, f) => sum + f, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}

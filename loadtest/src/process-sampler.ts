@@ -1,6 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { cpuPercent, parseProcStatCpuTicks, parseStatusRssBytes } from './proc-stats.js';
+import { availableParallelism } from 'node:os';
+import {
+  cpuPercent,
+  parseMachineCpuTicks,
+  parseProcStatCpuTicks,
+  parseStatusRssBytes,
+} from './proc-stats.js';
 
 /** One sample of one process. `t` is seconds since the sampler started. */
 export interface ProcessSample {
@@ -29,12 +35,19 @@ function ticksPerSecond(): number {
   }
 }
 
+/** Name of the pseudo-process that stands for the whole machine (every process, ours or not). */
+export const MACHINE = 'machine (all processes)';
+
 /**
- * Samples CPU% and RSS of a set of processes every `intervalMs` from /proc.
- * A process that exits simply stops getting samples.
+ * Samples CPU% and RSS of a set of processes every `intervalMs` from /proc,
+ * plus the whole machine's CPU (so load from anything else running on the host
+ * shows up next to the numbers instead of silently lowering them). A process
+ * that exits simply stops getting samples.
  */
 export class ProcessSampler {
   private readonly processes: SampledProcess[] = [];
+  private readonly machine: SampledProcess = { name: MACHINE, pid: 0, samples: [] };
+  private lastMachine: { busy: number; total: number } | undefined;
   private readonly lastTicks = new Map<number, { ticks: number; at: number }>();
   private readonly hz = ticksPerSecond();
   private readonly startedAt = performance.now();
@@ -59,9 +72,9 @@ export class ProcessSampler {
     this.timer = undefined;
   }
 
-  /** Every process with the samples taken so far. */
+  /** Every process with the samples taken so far, then the machine. */
   sampled(): SampledProcess[] {
-    return this.processes;
+    return [...this.processes, this.machine];
   }
 
   /** Seconds since the sampler was created, the time axis of every sample. */
@@ -74,7 +87,10 @@ export class ProcessSampler {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      await Promise.all(this.processes.map((proc) => this.sampleOne(proc)));
+      await Promise.all([
+        ...this.processes.map((proc) => this.sampleOne(proc)),
+        this.sampleMachine(),
+      ]);
     } finally {
       this.sampling = false;
     }
@@ -101,6 +117,26 @@ export class ProcessSampler {
       t: (now - this.startedAt) / 1000,
       cpuPercent: cpuPercent(last.ticks, ticks, now - last.at, this.hz),
       rssBytes,
+    });
+  }
+
+  private async sampleMachine(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile('/proc/stat', 'utf8');
+    } catch {
+      return;
+    }
+    const now = parseMachineCpuTicks(text);
+    const last = this.lastMachine;
+    this.lastMachine = now;
+    if (!last || now.total <= last.total || this.machine.samples.length >= MAX_SAMPLES) return;
+    this.machine.samples.push({
+      t: this.elapsedSec(),
+      // Percent of one core, like the processes: 200 means both cores of a 2-core host busy.
+      cpuPercent:
+        ((now.busy - last.busy) / (now.total - last.total)) * 100 * availableParallelism(),
+      rssBytes: Number.NaN,
     });
   }
 }

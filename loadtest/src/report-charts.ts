@@ -46,10 +46,13 @@ export function reportCharts(report: RunReport): ReportChart[] {
       title: 'Resident memory per process',
       xLabel: 'seconds since start',
       yLabel: 'RSS MiB',
-      series: report.processes.map((proc) => ({
-        name: proc.name,
-        points: proc.samples.map((s) => [s.t, s.rssBytes / MIB] as const),
-      })),
+      // The machine pseudo-process has CPU samples only.
+      series: report.processes
+        .filter((proc) => proc.samples.some((s) => Number.isFinite(s.rssBytes)))
+        .map((proc) => ({
+          name: proc.name,
+          points: proc.samples.map((s) => [s.t, s.rssBytes / MIB] as const),
+        })),
       markers,
     }),
   });
@@ -118,9 +121,13 @@ export function reportCharts(report: RunReport): ReportChart[] {
         title: `Latency histogram, ${phase.name}`,
         svg: barChartSvg({
           title: `End-to-end latency histogram, ${phase.name}`,
-          xLabel: 'latency bin upper edge (ms, logarithmic bins)',
+          xLabel: 'latency (ms, bin start; the last bin with "+" holds the tail beyond p99.9)',
           yLabel: 'deliveries',
-          categories: bins.map((bin) => formatNumber(bin.upperMs)),
+          categories: bins.map((bin, i) =>
+            i === bins.length - 1 && i > 0 && bin.upperMs - bin.lowerMs !== (bins[0]?.upperMs ?? 0)
+              ? `${formatNumber(bin.lowerMs)}+`
+              : formatNumber(bin.lowerMs),
+          ),
           series: [{ name: 'deliveries', values: bins.map((bin) => bin.count) }],
         }),
       });

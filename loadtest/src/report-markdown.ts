@@ -104,7 +104,8 @@ export function reportMarkdown(report: RunReport, charts: readonly ReportChart[]
     );
     lines.push('| phase | process | CPU avg % | CPU max % | RSS max MiB | RSS end MiB |');
     lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
-    for (const row of report.processStats) {
+    // A window shorter than one sampling interval has no samples: nothing to show.
+    for (const row of report.processStats.filter((r) => r.samples > 0)) {
       lines.push(
         `| ${row.phase} | ${row.process} | ${fixed(row.cpuAvg, 0)} | ${fixed(row.cpuMax, 0)} | ${fixed(row.rssMaxMiB, 1)} | ${fixed(row.rssEndMiB, 1)} |`,
       );

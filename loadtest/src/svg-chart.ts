@@ -53,7 +53,10 @@ const PALETTE = [
   '#e377c2',
   '#17becf',
 ];
-const MARGIN = { left: 72, right: 170, top: 40, bottom: 56 };
+const MARGIN = { left: 72, right: 24, top: 40, bottom: 56 };
+// The legend sits under the plot in columns, so long series names never clip.
+const LEGEND_COLUMN_WIDTH = 270;
+const LEGEND_ROW_HEIGHT = 18;
 const DEFAULT_WIDTH = 860;
 const DEFAULT_HEIGHT = 400;
 const Y_TICKS = 5;
@@ -64,6 +67,8 @@ const MAX_POINT_MARKS = 60;
 interface Frame {
   width: number;
   height: number;
+  legendTop: number;
+  legendColumns: number;
   plotLeft: number;
   plotTop: number;
   plotWidth: number;
@@ -72,7 +77,7 @@ interface Frame {
 
 /** A line chart of one or more series sharing both axes. */
 export function lineChartSvg(spec: LineChartSpec): string {
-  const frame = makeFrame(spec.width, spec.height);
+  const frame = makeFrame(spec.width, spec.height, spec.series.length);
   const all = spec.series.flatMap((series) => series.points).filter(([x, y]) => isFinitePair(x, y));
   const parts = header(frame, spec.title);
   if (all.length === 0) {
@@ -125,7 +130,7 @@ export function lineChartSvg(spec: LineChartSpec): string {
 
 /** Grouped bars: one group per category, one bar per series, y axis from zero. */
 export function barChartSvg(spec: BarChartSpec): string {
-  const frame = makeFrame(spec.width, spec.height);
+  const frame = makeFrame(spec.width, spec.height, spec.series.length);
   const parts = header(frame, spec.title);
   const values = spec.series.flatMap((series) => series.values).filter(Number.isFinite);
   if (spec.categories.length === 0 || values.length === 0) {
@@ -150,7 +155,7 @@ export function barChartSvg(spec: BarChartSpec): string {
     .join('');
   parts.push(
     `<g class="x-axis">${axisLine(frame)}${labels}` +
-      `<text x="${fmt(frame.plotLeft + frame.plotWidth / 2)}" y="${frame.height - 12}" text-anchor="middle">${escapeXml(spec.xLabel)}</text></g>`,
+      `<text x="${fmt(frame.plotLeft + frame.plotWidth / 2)}" y="${frame.plotTop + frame.plotHeight + 38}" text-anchor="middle">${escapeXml(spec.xLabel)}</text></g>`,
   );
   spec.series.forEach((series, s) => {
     const color = colorOf(s);
@@ -222,10 +227,14 @@ function trim(value: number): string {
   return String(Number(value.toFixed(2)));
 }
 
-function makeFrame(width = DEFAULT_WIDTH, height = DEFAULT_HEIGHT): Frame {
+function makeFrame(width = DEFAULT_WIDTH, height = DEFAULT_HEIGHT, seriesCount = 0): Frame {
+  const legendColumns = Math.max(1, Math.floor((width - MARGIN.left) / LEGEND_COLUMN_WIDTH));
+  const legendRows = Math.ceil(seriesCount / legendColumns);
   return {
     width,
-    height,
+    height: height + legendRows * LEGEND_ROW_HEIGHT + (legendRows > 0 ? 6 : 0),
+    legendTop: height + 4,
+    legendColumns,
     plotLeft: MARGIN.left,
     plotTop: MARGIN.top,
     plotWidth: width - MARGIN.left - MARGIN.right,
@@ -284,7 +293,7 @@ function xAxisNumeric(
     .join('');
   return (
     `<g class="x-axis">${axisLine(frame)}${marks}` +
-    `<text x="${fmt(frame.plotLeft + frame.plotWidth / 2)}" y="${frame.height - 12}" text-anchor="middle">${escapeXml(label)}</text></g>`
+    `<text x="${fmt(frame.plotLeft + frame.plotWidth / 2)}" y="${frame.plotTop + frame.plotHeight + 38}" text-anchor="middle">${escapeXml(label)}</text></g>`
   );
 }
 
@@ -305,10 +314,10 @@ function yAxis(
 }
 
 function legend(frame: Frame, names: readonly string[]): string {
-  const x = frame.plotLeft + frame.plotWidth + 14;
   const entries = names
     .map((name, i) => {
-      const y = frame.plotTop + 8 + i * 18;
+      const x = frame.plotLeft + (i % frame.legendColumns) * LEGEND_COLUMN_WIDTH;
+      const y = frame.legendTop + 10 + Math.floor(i / frame.legendColumns) * LEGEND_ROW_HEIGHT;
       return `<rect x="${x}" y="${y - 8}" width="12" height="12" fill="${colorOf(i)}"/><text x="${x + 18}" y="${y + 2}" font-size="11">${escapeXml(name)}</text>`;
     })
     .join('');

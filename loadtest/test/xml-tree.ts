@@ -19,7 +19,9 @@ const ENTITY = /^&(amp|lt|gt|quot|apos|#\d+|#x[0-9A-Fa-f]+);/;
 export function parseXml(source: string): XmlElement {
   let pos = 0;
   const fail = (message: string): never => {
-    throw new Error(`malformed XML at ${pos}: ${message}: ${JSON.stringify(source.slice(pos, pos + 40))}`);
+    throw new Error(
+      `malformed XML at ${pos}: ${message}: ${JSON.stringify(source.slice(pos, pos + 40))}`,
+    );
   };
   const skipSpace = (): void => {
     while (pos < source.length && /\s/.test(source[pos] as string)) pos++;

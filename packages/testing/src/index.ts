@@ -15,7 +15,13 @@ export {
   type ServiceProcess,
   type StartServiceOptions,
 } from './service-process.js';
-export { defaultStackEnv, startStack, type IngestResult, type Stack, type StackOptions } from './stack.js';
+export {
+  defaultStackEnv,
+  startStack,
+  type IngestResult,
+  type Stack,
+  type StackOptions,
+} from './stack.js';
 export { signToken, type SignTokenOptions } from './sign-token.js';
 export {
   TestWsClient,

@@ -1,4 +1,4 @@
-/** Keeps the last `capacity` lines written to it, so a failing test can show what a process said last. */
+/** Keeps the last `capacity` complete lines written to it (plus an unfinished last line), so a failing test can show what a process said last. */
 export class OutputRing {
   private readonly lines: string[] = [];
   private partial = '';

@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { trackChild } from './child-registry.js';
 import { getFreePort } from './free-port.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
 import { OutputRing } from './output-ring.js';
 import { redisProbe } from './redis-probe.js';
-import { killRedisProcess, missingBinaryError, spawnRedisServer, type RedisProcess } from './redis-process.js';
+import {
+  killRedisProcess,
+  missingBinaryError,
+  spawnRedisOnFreePort,
+  type RedisProcess,
+} from './redis-process.js';
 import { waitUntil } from './wait-until.js';
 
 /** A private 3-master Redis Cluster on 127.0.0.1, no replicas. */
@@ -24,28 +27,29 @@ const STATE_OK_TIMEOUT_MS = 20_000;
 
 /** Starts three cluster-enabled redis-servers, joins them with `redis-cli --cluster create`, waits for cluster_state:ok. */
 export async function startRedisCluster(): Promise<RedisClusterServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'aw-redis-cluster-'));
+  const dir = await makeTempDir('aw-redis-cluster-');
   const procs: RedisProcess[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((proc) => killRedisProcess(proc, 'SIGKILL')));
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
   };
   try {
     for (let i = 0; i < MASTERS; i++) {
-      const port = await getFreePort();
-      // An explicit bus port: the default (port + 10000) may be taken or above 65535.
-      const busPort = await getFreePort();
-      const args = [
-        '--bind', '127.0.0.1',
-        '--port', String(port),
-        '--save', '',
-        '--dir', dir,
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', '2000',
-        '--cluster-port', String(busPort),
-      ]; // prettier-ignore
-      procs.push(await spawnRedisServer(port, args));
+      const { proc } = await spawnRedisOnFreePort(async (port) => {
+        // An explicit bus port: the default (port + 10000) may be taken or above 65535.
+        const busPort = await getFreePort();
+        return [
+          '--bind', '127.0.0.1',
+          '--port', String(port),
+          '--save', '',
+          '--dir', dir,
+          '--cluster-enabled', 'yes',
+          '--cluster-config-file', `nodes-${port}.conf`,
+          '--cluster-node-timeout', '2000',
+          '--cluster-port', String(busPort),
+        ]; // prettier-ignore
+      });
+      procs.push(proc);
     }
     const ports = procs.map((proc) => proc.port);
     const addresses = ports.map((port) => `127.0.0.1:${port}`);
@@ -79,7 +83,11 @@ function runClusterCreate(addresses: string[]): Promise<void> {
     child.stderr?.on('data', (chunk: Buffer) => ring.write(chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`redis-cli --cluster create timed out after ${CREATE_TIMEOUT_MS} ms:\n${ring.text()}`));
+      reject(
+        new Error(
+          `redis-cli --cluster create timed out after ${CREATE_TIMEOUT_MS} ms:\n${ring.text()}`,
+        ),
+      );
     }, CREATE_TIMEOUT_MS);
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

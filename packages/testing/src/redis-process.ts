@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { trackChild } from './child-registry.js';
+import { getFreePort } from './free-port.js';
 import { OutputRing } from './output-ring.js';
 import { redisProbe } from './redis-probe.js';
 import { sleep } from './wait-until.js';
@@ -83,7 +84,9 @@ export async function spawnRedisServer(port: number, args: string[]): Promise<Re
     if (Date.now() >= deadline) {
       child.kill('SIGKILL');
       await exitedPromise;
-      throw new Error(`redis-server on port ${port} not ready within ${READY_TIMEOUT_MS} ms:\n${ring.text()}`);
+      throw new Error(
+        `redis-server on port ${port} not ready within ${READY_TIMEOUT_MS} ms:\n${ring.text()}`,
+      );
     }
     await sleep(POLL_MS);
   }
@@ -102,7 +105,35 @@ async function isReady(port: number): Promise<boolean> {
 }
 
 /** Sends `signal` (when still running) and waits for the process to exit. */
-export async function killRedisProcess(proc: RedisProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+export async function killRedisProcess(
+  proc: RedisProcess,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<void> {
   if (!proc.hasExited()) proc.child.kill(signal);
   await proc.exited;
+}
+
+const PORT_ATTEMPTS = 3;
+
+/**
+ * spawnRedisServer on a fresh free port; `argsFor` builds the arguments for a
+ * port. getFreePort only says a port was free a moment ago and another process
+ * may take it first, so a start that fails with "Address already in use" is
+ * retried on a new port.
+ */
+export async function spawnRedisOnFreePort(
+  argsFor: (port: number) => string[] | Promise<string[]>,
+): Promise<{ proc: RedisProcess; args: string[] }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+    const port = await getFreePort();
+    const args = await argsFor(port);
+    try {
+      return { proc: await spawnRedisServer(port, args), args };
+    } catch (err) {
+      lastError = err;
+      if (!(err instanceof RedisStartError && err.portInUse)) throw err;
+    }
+  }
+  throw lastError;
 }

@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { getFreePort } from './free-port.js';
-import { killRedisProcess, RedisStartError, spawnRedisServer, type RedisProcess } from './redis-process.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
+import {
+  killRedisProcess,
+  spawnRedisOnFreePort,
+  spawnRedisServer,
+  type RedisProcess,
+} from './redis-process.js';
 
 export interface StartRedisOptions {
   /** Enable the append-only file (for durability tests). @default false */
@@ -26,28 +28,14 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-const PORT_ATTEMPTS = 3;
-
 /** Spawns a private redis-server (no RDB snapshots; AOF only when asked) and waits until it answers PING. */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'aw-redis-'));
+  const dir = await makeTempDir('aw-redis-');
   try {
-    let lastError: unknown;
-    // getFreePort only says the port was free a moment ago; another process may take it first.
-    for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-      const port = await getFreePort();
-      const args = redisArgs(port, dir, options);
-      try {
-        const proc = await spawnRedisServer(port, args);
-        return createHandle(proc, args, dir);
-      } catch (err) {
-        lastError = err;
-        if (!(err instanceof RedisStartError && err.portInUse)) throw err;
-      }
-    }
-    throw lastError;
+    const { proc, args } = await spawnRedisOnFreePort((port) => redisArgs(port, dir, options));
+    return createHandle(proc, args, dir);
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await removeTempDir(dir);
     throw err;
   }
 }
@@ -74,7 +62,7 @@ function createHandle(first: RedisProcess, args: string[], dir: string): RedisSe
     },
     async stop() {
       await killRedisProcess(current, 'SIGKILL');
-      await rm(dir, { recursive: true, force: true });
+      await removeTempDir(dir);
     },
   };
 }

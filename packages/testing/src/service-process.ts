@@ -66,7 +66,9 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = serviceMainPath(name);
   if (!existsSync(main)) {
-    throw new Error(`${main} does not exist: build it first (npx tsc -p services/${name}/tsconfig.build.json)`);
+    throw new Error(
+      `${main} does not exist: build it first (npx tsc -p services/${name}/tsconfig.build.json)`,
+    );
   }
   return startNodeScript(name, main, env, options);
 }
@@ -118,7 +120,9 @@ export async function startNodeScript(
       }
       if (await answersReady(url)) return;
       if (Date.now() >= deadline) {
-        throw new Error(`${name} (pid ${pid}) not ready at ${url}/readyz within ${timeoutMs} ms:\n${ring.text()}`);
+        throw new Error(
+          `${name} (pid ${pid}) not ready at ${url}/readyz within ${timeoutMs} ms:\n${ring.text()}`,
+        );
       }
       await sleep(READY_POLL_MS);
     }

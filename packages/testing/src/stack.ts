@@ -70,11 +70,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let nextEdge = 0;
   let nextBuffer = 0;
 
-  const launchBuffer = async (index: number, extraEnv: Record<string, string>): Promise<ServiceProcess> => {
+  const launchBuffer = async (
+    index: number,
+    extraEnv: Record<string, string>,
+  ): Promise<ServiceProcess> => {
     const metricsPort = String(await getFreePort());
-    return startService('buffer', { ...env, BUFFER_ID: `buffer-${index}`, METRICS_PORT: metricsPort, ...extraEnv });
+    return startService('buffer', {
+      ...env,
+      BUFFER_ID: `buffer-${index}`,
+      METRICS_PORT: metricsPort,
+      ...extraEnv,
+    });
   };
-  const launchEdge = async (index: number, extraEnv: Record<string, string>): Promise<ServiceProcess> => {
+  const launchEdge = async (
+    index: number,
+    extraEnv: Record<string, string>,
+  ): Promise<ServiceProcess> => {
     const port = String(await getFreePort());
     return startService('edge', { ...env, NODE_ID: `edge-${index}`, PORT: port, ...extraEnv });
   };
@@ -103,7 +114,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     startEdge,
     startBuffer,
     token: (sub, tokenOptions = {}) =>
-      signToken({ sub, secret: tokenOptions.secret ?? env.JWT_SECRET ?? '', expiresInSec: tokenOptions.expiresInSec }),
+      signToken({
+        sub,
+        secret: tokenOptions.secret ?? env.JWT_SECRET ?? '',
+        expiresInSec: tokenOptions.expiresInSec,
+      }),
     async ingest(events, ingestOptions = {}) {
       const edgeIndex = ingestOptions.edge ?? 0;
       const edge = edges[edgeIndex];
@@ -138,9 +153,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
  * Starts `count` processes in parallel and returns them in start order. If any
  * fails, the others are killed and the first failure is thrown.
  */
-async function launchAll(count: number, launch: () => Promise<ServiceProcess>): Promise<ServiceProcess[]> {
+async function launchAll(
+  count: number,
+  launch: () => Promise<ServiceProcess>,
+): Promise<ServiceProcess[]> {
   const results = await Promise.allSettled(Array.from({ length: count }, () => launch()));
-  const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const started = results.flatMap((result) =>
+    result.status === 'fulfilled' ? [result.value] : [],
+  );
   const failure = results.find((result) => result.status === 'rejected');
   if (failure) {
     await Promise.all(started.map((proc) => proc.kill()));

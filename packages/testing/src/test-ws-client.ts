@@ -62,7 +62,9 @@ export class TestWsClient {
     this.closed = new Promise((resolve) => {
       socket.once('close', (code: number, reason: Buffer) => {
         this.closeInfo = { code, reason: reason.toString() };
-        const error = new Error(`socket closed (${code} ${this.closeInfo.reason})${this.recentFramesText()}`);
+        const error = new Error(
+          `socket closed (${code} ${this.closeInfo.reason})${this.recentFramesText()}`,
+        );
         for (const waiter of this.waiters) waiter.fail(error);
         this.waiters.clear();
         resolve(this.closeInfo);
@@ -126,7 +128,8 @@ export class TestWsClient {
    * matches on `type`. Rejects on timeout or when the socket closes first.
    */
   waitFor(predicate: FramePredicate, timeoutMs = 5000): Promise<WsFrame> {
-    const matches = typeof predicate === 'string' ? (frame: WsFrame) => frame.type === predicate : predicate;
+    const matches =
+      typeof predicate === 'string' ? (frame: WsFrame) => frame.type === predicate : predicate;
     const found = this.frames.find(matches);
     if (found) return Promise.resolve(found);
     return this.wait(timeoutMs, `frame matching ${describe(predicate)}`, (resolve) => (frame) => {
@@ -149,7 +152,11 @@ export class TestWsClient {
   }
 
   /** Sends `hello` (with `token` when given, plus `extra` fields) and resolves with the welcome frame. */
-  async hello(token?: string, extra: Record<string, unknown> = {}, timeoutMs = 5000): Promise<WsFrame> {
+  async hello(
+    token?: string,
+    extra: Record<string, unknown> = {},
+    timeoutMs = 5000,
+  ): Promise<WsFrame> {
     this.send({ type: 'hello', ...(token === undefined ? {} : { token }), ...extra });
     return this.waitFor('welcome', timeoutMs);
   }
@@ -206,7 +213,9 @@ export class TestWsClient {
   ): Promise<T> {
     if (this.closeInfo) {
       const { code, reason } = this.closeInfo;
-      return Promise.reject(new Error(`waiting for ${what}: socket already closed (${code} ${reason})`));
+      return Promise.reject(
+        new Error(`waiting for ${what}: socket already closed (${code} ${reason})`),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
@@ -221,7 +230,11 @@ export class TestWsClient {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${this.recentFramesText()}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}${this.recentFramesText()}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(waiter);
     });
@@ -237,7 +250,8 @@ export class TestWsClient {
 function parseFrame(text: string): WsFrame {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as WsFrame;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return value as WsFrame;
   } catch {
     // Fall through: kept as invalid-json below.
   }

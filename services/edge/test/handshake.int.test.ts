@@ -73,7 +73,10 @@ describe('hello and authentication', () => {
 
   it('closes 4001 on an expired token', async () => {
     const client = await open();
-    client.send({ type: 'hello', token: await stack.token(uniqueUser('expired'), { expiresInSec: -60 }) });
+    client.send({
+      type: 'hello',
+      token: await stack.token(uniqueUser('expired'), { expiresInSec: -60 }),
+    });
     expect((await client.closed).code).toBe(4001);
   });
 
@@ -238,9 +241,9 @@ describe('limits', () => {
   });
 
   it('refuses a foreign Origin with 403 and accepts a listed one', async () => {
-    const refused = await TestWsClient.connect(limited.wsUrl, { origin: 'https://evil.example' }).catch(
-      (error: unknown) => error,
-    );
+    const refused = await TestWsClient.connect(limited.wsUrl, {
+      origin: 'https://evil.example',
+    }).catch((error: unknown) => error);
     expect((refused as WsUpgradeError).statusCode).toBe(403);
     const allowed = await TestWsClient.connect(limited.wsUrl, { origin: 'https://app.example' });
     await allowed.close();

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { processStatsByPhase } from '../src/phase-stats.js';
+
+describe('processStatsByPhase', () => {
+  const MiB = 1024 * 1024;
+  const edge = {
+    name: 'edge-0',
+    pid: 1,
+    samples: [
+      { t: 0.5, cpuPercent: 10, rssBytes: 50 * MiB },
+      { t: 1.0, cpuPercent: 90, rssBytes: 80 * MiB },
+      { t: 1.5, cpuPercent: 50, rssBytes: 70 * MiB },
+      { t: 5.0, cpuPercent: 5, rssBytes: 60 * MiB },
+    ],
+  };
+
+  it('averages CPU and takes the largest and last RSS within each window', () => {
+    const [row] = processStatsByPhase([edge], [{ name: 'load', startSec: 0.6, endSec: 2 }]);
+    expect(row).toMatchObject({
+      process: 'edge-0',
+      phase: 'load',
+      samples: 2,
+      cpuAvg: 70,
+      cpuMax: 90,
+    });
+    expect(row?.rssMaxMiB).toBe(80);
+    expect(row?.rssEndMiB).toBe(70);
+  });
+
+  it('reports a phase with no samples as unmeasured', () => {
+    const [row] = processStatsByPhase([edge], [{ name: 'gap', startSec: 2, endSec: 4 }]);
+    expect(row?.samples).toBe(0);
+    expect(row?.cpuAvg).toBeNaN();
+  });
+});
