@@ -3,7 +3,8 @@ import WebSocket, { type RawData } from 'ws';
 import { DeliveryLedger } from './delivery-ledger.js';
 
 export interface FleetClientOptions {
-  url: string;
+  /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
+  urls: readonly string[];
   userId: string;
   token: string;
   /** Source address of the socket (spreads ephemeral ports over 127.0.0.x). */
@@ -41,6 +42,7 @@ export class FleetClient {
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private drainDelayMs: number | undefined;
+  private urlIndex = 0;
 
   constructor(private readonly options: FleetClientOptions) {}
 
@@ -86,7 +88,8 @@ export class FleetClient {
 
   private open(lastSeq: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.options.url, {
+      const url = this.options.urls[this.urlIndex % this.options.urls.length] as string;
+      const socket = new WebSocket(url, {
         perMessageDeflate: false,
         handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
         ...(this.options.localAddress === undefined
@@ -158,6 +161,7 @@ export class FleetClient {
     this.drainDelayMs = undefined;
     this.reconnectTimer = setTimeout(() => {
       this.reconnects++;
+      this.urlIndex++;
       this.open(this.ledger.contiguousSeq()).catch(() => this.scheduleReconnect(attempt + 1));
     }, delay);
   }

@@ -131,7 +131,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const clients = Array.from({ length: options.clients }, (_, i) => {
     const userIndex = i % options.users;
     return new FleetClient({
-      url: options.wsUrls[i % options.wsUrls.length] as string,
+      // Start on edge i mod n; a reconnect moves on to the next edge, as a real client fails over.
+      urls: options.wsUrls.map((_, k) => options.wsUrls[(i + k) % options.wsUrls.length] as string),
       userId: userIds[userIndex] as string,
       token: tokens[userIndex] as string,
       ...(plan ? { localAddress: plan(i) } : {}),

@@ -66,7 +66,7 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
     { length: options.connections },
     (_, i) =>
       new FleetClient({
-        url: options.wsUrl,
+        urls: [options.wsUrl],
         userId: users[i % users.length] as string,
         token: tokens[i % users.length] as string,
         ...(plan ? { localAddress: plan(i) } : {}),

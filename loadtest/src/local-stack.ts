@@ -1,4 +1,5 @@
-import { redisProbe, startStack, type Stack } from '@agentwire/testing';
+import { redisProbe, startRedis, startStack, type Stack, type TestRedis } from '@agentwire/testing';
+import { Redis } from 'ioredis';
 import { infoField } from './machine-info.js';
 
 export interface LocalStackOptions {
@@ -6,6 +7,12 @@ export interface LocalStackOptions {
   buffers: number;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /**
+   * Run the private Redis with an append-only file and this fsync policy
+   * (`always` is what the local start command uses: zero loss, slower writes).
+   * Unset: no persistence, like the test fixtures.
+   */
+  aof?: 'always' | 'everysec';
 }
 
 /** A running private stack plus what the benchmark needs to know about it. */
@@ -37,11 +44,30 @@ const SECRET_NAMES = new Set(['JWT_SECRET', 'INGEST_TOKEN']);
  * via @agentwire/testing, and finds the Redis pids through INFO server.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const stack = await startStack({
-    edges: options.edges,
-    buffers: options.buffers,
-    env: { ...BENCHMARK_ENV, ...options.env },
-  });
+  const redis = options.aof ? await persistentRedis(options.aof) : undefined;
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      edges: options.edges,
+      buffers: options.buffers,
+      env: { ...BENCHMARK_ENV, ...options.env },
+      ...(redis ? { redis } : {}),
+    });
+  } catch (err) {
+    await redis?.stop();
+    throw err;
+  }
+  // startStack leaves a Redis it was given running: stop it with the stack.
+  if (redis) {
+    const stopStack = stack.stop.bind(stack);
+    stack = {
+      ...stack,
+      stop: async () => {
+        await stopStack();
+        await redis.stop();
+      },
+    };
+  }
   try {
     const redisPorts = redisPortsOf(stack.env);
     const pids: Array<{ name: string; pid: number }> = [];
@@ -64,6 +90,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stack.stop();
     throw err;
   }
+}
+
+/** A single private Redis with AOF, in the shape startStack accepts. */
+async function persistentRedis(appendfsync: 'always' | 'everysec'): Promise<TestRedis> {
+  const server = await startRedis({ appendonly: true, appendfsync });
+  return {
+    topology: 'single',
+    env: { REDIS_URL: server.url },
+    createClient: () => new Redis(server.url),
+    stop: () => server.stop(),
+  };
 }
 
 /** Ports of the stack's Redis: REDIS_URL or every node of REDIS_CLUSTER_NODES. */

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { UsageError } from './cli-args.js';
 
 /** True for localhost, 127.0.0.0/8 and ::1 (with or without URL brackets). */
 export function isLoopbackHost(host: string): boolean {
@@ -11,9 +12,9 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
-/** Thrown when a benchmark is pointed at a non-loopback host without --allow-remote. */
-export class RemoteTargetError extends Error {
-  override readonly name = 'RemoteTargetError';
+/** Thrown when a benchmark is pointed at a non-loopback host without --allow-remote (or at no URL at all). */
+export class RemoteTargetError extends UsageError {
+  override readonly name: string = 'RemoteTargetError';
 }
 
 /**

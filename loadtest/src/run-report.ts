@@ -31,7 +31,9 @@ export interface RunReport {
   command: string;
   machine: MachineInfo;
   /** Local mode: what was started. Target mode: what was loaded. */
-  system: { edges: number; buffers: number; env: Record<string, string> } | { targets: string[] };
+  system:
+    | { edges: number; buffers: number; redisPersistence: string; env: Record<string, string> }
+    | { targets: string[] };
   phases: ReportPhase[];
   drains: DrainRecord[];
   processes: SampledProcess[];

@@ -58,7 +58,7 @@ describe('bounded growth: publishing far past every limit keeps Redis flat', () 
     const events = Array.from({ length: 500 }, (_, i) => ({
       id: `r${round}-${i}`,
       userId: `growth-${i % USERS}`,
-      name: i % 5 === 0 ? 'token' : 'tool_executing',
+      name: Math.floor(i / USERS) % 5 === 0 ? 'token' : 'tool_executing',
       data: { pad: 'x'.repeat(200) },
     }));
     const result = await stack.ingest(events);
@@ -73,7 +73,7 @@ describe('bounded growth: publishing far past every limit keeps Redis flat', () 
 
     // 20 000 more events: 40 times the per-user log limit.
     for (let round = 4; round < 44; round++) await publishRound(round);
-    await waitUntil(async () => (await countKeys(client, `${prefix}:*:d:r43-*`)) === 500, 10_000);
+    await waitUntil(async () => (await countKeys(client, `${prefix}:*:d:*:r43-*`)) === 500, 10_000);
 
     const nodes = 'nodes' in client ? client.nodes('master') : [client];
     for (let u = 0; u < USERS; u++) {

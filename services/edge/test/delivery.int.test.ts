@@ -277,6 +277,46 @@ describe('slow consumers', () => {
   }, 60_000);
 });
 
+describe('inbox and shutdown', () => {
+  it('trims its inbox up to what it has read', async () => {
+    const user = uniqueUser('trim');
+    const { client } = await connectUser(stack, user, {}, 0);
+    await ingestOk(
+      stack,
+      range(1, 400).map(() => ingestEvent(user, { name: 'token_delta' })),
+    );
+    await client.waitForEvents(400, 10_000);
+    // Trims run at most once a second, after a read.
+    await sleep(1100);
+    await ingestOk(stack, ingestEvent(user));
+    await client.waitForEvents(401);
+    const keys = createKeyLayout(stack.env.KEY_PREFIX ?? '', Number(stack.env.SHARDS));
+    const redis = stack.redis.createClient();
+    try {
+      // MINID ~ removes whole stream nodes (100 entries each): a short tail may remain.
+      await waitUntil(async () => (await redis.xlen(keys.inbox('edge-0'))) <= 200, 5000);
+    } finally {
+      redis.disconnect();
+    }
+    await client.close();
+  });
+
+  it('on SIGTERM sends reconnect, closes 4503, removes its routes and exits 0', async () => {
+    const edge = await stack.startEdge();
+    const user = uniqueUser('sigterm');
+    const client = await TestWsClient.connect(edge.wsUrl);
+    await client.hello(await stack.token(user));
+    const exit = await edge.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect((await client.closed).code).toBe(4503);
+    expect(client.frames.at(-1)).toEqual({ type: 'reconnect', afterMs: 0 });
+    const presence = await fetch(`${stack.edges[0]?.url}/v1/users/${user}/presence`, {
+      headers: { authorization: `Bearer ${stack.env.INGEST_TOKEN}` },
+    });
+    expect(await presence.json()).toEqual({ userId: user, connections: 0, nodes: [] });
+  });
+});
+
 /** Waits until the buffer has sequenced `seq` for the user (ingest is asynchronous past 202). */
 async function waitForLatestSeq(user: string, seq: number): Promise<void> {
   const keys = createKeyLayout(stack.env.KEY_PREFIX ?? '', Number(stack.env.SHARDS));

@@ -7,7 +7,10 @@ import {
   type ServiceProcess,
   type Stack,
 } from '@agentwire/testing';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PresenceResponse } from '@agentwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -225,6 +228,29 @@ describe('presence, health, metrics', () => {
     const missing = await fetch(`${base}/nothing-here`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe('demo files', () => {
+  it('serves DEMO_DIR under /demo/ with content types and nothing outside it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aw-demo-'));
+    try {
+      await writeFile(join(dir, 'index.html'), '<!doctype html><title>demo</title>');
+      await writeFile(join(dir, 'app.js'), 'console.log(1);');
+      const edge = await stack.startEdge({ DEMO_DIR: dir });
+      const index = await fetch(`${edge.url}/demo/`);
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toContain('text/html');
+      expect(await index.text()).toContain('<title>demo</title>');
+      const script = await fetch(`${edge.url}/demo/app.js`);
+      expect(script.headers.get('content-type')).toContain('text/javascript');
+      expect((await fetch(`${edge.url}/demo/missing.js`)).status).toBe(404);
+      expect((await fetch(`${edge.url}/demo/%2e%2e/package.json`)).status).toBe(404);
+      expect((await fetch(`${edge.url}/demo/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
+      await edge.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
