@@ -79,7 +79,8 @@ runCli(USAGE, async () => {
         [
           `idle connections: ${result.opened}/${result.requested} opened in ${result.connectSeconds.toFixed(1)} s (edge reports ${result.edgeReportedConnections})`,
           `  edge RSS before ${result.rssBeforeMiB.toFixed(1)} MiB, open ${result.rssOpenMiB.toFixed(1)} MiB, after close ${result.rssAfterCloseMiB.toFixed(1)} MiB`,
-          `  ${result.kibPerConnection.toFixed(2)} KiB per idle connection`,
+          `  ${result.kibPerConnection.toFixed(2)} KiB of RSS per idle connection`,
+          `  V8 heap used ${result.heapUsedBeforeMiB.toFixed(1)} -> ${result.heapUsedOpenMiB.toFixed(1)} MiB: ${result.heapKibPerConnection.toFixed(2)} KiB per connection`,
         ].join('\n'),
       );
     }

@@ -32,6 +32,7 @@ the WebSocket fleet at each rate, samples CPU and RSS of every process every
   --rates LIST           critical events/s of the fleet phases (default 200,1000)
   --fleet-duration S     publishing seconds per fleet phase, 1..120 (default 20)
   --grace S              late-delivery grace, 0..60 (default 10)
+  --aof always|everysec  run the private Redis with an append-only file (default: no persistence)
   --out DIR              report root (default loadtest/reports)
 
 Existing deployment instead of a private stack (INGEST_TOKEN, JWT_SECRET from the env):
@@ -58,6 +59,7 @@ runCli(USAGE, async () => {
     'fleet-duration': { type: 'string' },
     grace: { type: 'string' },
     out: { type: 'string' },
+    aof: { type: 'string' },
     target: { type: 'string' },
     'buffer-metrics': { type: 'string' },
     pid: { type: 'string' },
@@ -109,7 +111,8 @@ runCli(USAGE, async () => {
       const edges = numberArg(values, 'edges', 2, { min: 1, max: 4 });
       const buffers = numberArg(values, 'buffers', 1, { min: 1, max: 4 });
       console.error(`starting Redis, ${buffers} buffer(s), ${edges} edge(s)...`);
-      local = await startLocalStack({ edges, buffers });
+      const aof = aofArg(values.aof);
+      local = await startLocalStack({ edges, buffers, ...(aof ? { aof } : {}) });
       system = {
         edgeUrls: local.stack.edges.map((edge) => edge.url),
         wsUrls: local.stack.edges.map((edge) => edge.wsUrl),
@@ -118,7 +121,12 @@ runCli(USAGE, async () => {
         bufferUrls: local.stack.buffers.map((buffer) => buffer.url),
         pids: local.pids,
         redisVersion: local.redisVersion,
-        description: { edges, buffers, env: local.publicEnv },
+        description: {
+          edges,
+          buffers,
+          redisPersistence: aof ? `AOF, appendfsync ${aof}` : 'no persistence',
+          env: local.publicEnv,
+        },
       };
     }
     const report = await runScenario(system, scenario);
@@ -155,6 +163,12 @@ function targetSystem(values: Record<string, string | boolean | undefined>): Sce
     redisVersion: 'unknown (existing deployment)',
     description: { targets: edges.map(httpBaseOf) },
   };
+}
+
+function aofArg(value: string | boolean | undefined): 'always' | 'everysec' | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'always' || value === 'everysec') return value;
+  throw new UsageError(`--aof expects always or everysec, got ${String(value)}`);
 }
 
 function parsePid(item: string): { name: string; pid: number } {

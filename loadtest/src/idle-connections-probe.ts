@@ -36,6 +36,11 @@ export interface IdleProbeResult {
   rssAfterCloseMiB: number;
   /** (RSS with the fleet open - RSS before) / opened, in KiB. */
   kibPerConnection: number;
+  /** V8 heap in use (nodejs_heap_size_used_bytes of the edge's /metrics); NaN when not exported. */
+  heapUsedBeforeMiB: number;
+  heapUsedOpenMiB: number;
+  /** Growth of the V8 heap in use per connection, in KiB: the JavaScript share of the RSS growth. */
+  heapKibPerConnection: number;
 }
 
 const CONNECT_CONCURRENCY = 200;
@@ -60,6 +65,7 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
 
   await sleep(settleMs);
   const before = await medianRss(options.edgePid);
+  const heapBefore = await medianHeapUsed(options.httpUrl);
   log(`edge RSS before: ${(before / MIB).toFixed(1)} MiB`);
 
   const clients = Array.from(
@@ -96,6 +102,7 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
 
   await sleep(settleMs);
   const open = await medianRss(options.edgePid);
+  const heapOpen = await medianHeapUsed(options.httpUrl);
   const edgeReportedConnections = await edgeConnections(options.httpUrl);
   log(
     `edge RSS with ${opened} idle connections: ${(open / MIB).toFixed(1)} MiB (edge reports ${edgeReportedConnections})`,
@@ -115,6 +122,9 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
     rssOpenMiB: open / MIB,
     rssAfterCloseMiB: afterClose / MIB,
     kibPerConnection: opened > 0 ? (open - before) / 1024 / opened : Number.NaN,
+    heapUsedBeforeMiB: heapBefore / MIB,
+    heapUsedOpenMiB: heapOpen / MIB,
+    heapKibPerConnection: opened > 0 ? (heapOpen - heapBefore) / 1024 / opened : Number.NaN,
   };
 }
 
@@ -127,10 +137,23 @@ async function medianRss(pid: number): Promise<number> {
   return summarize(readings).p50;
 }
 
-async function edgeConnections(httpUrl: string): Promise<number> {
+async function medianHeapUsed(httpUrl: string): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    readings.push(await edgeMetric(httpUrl, 'nodejs_heap_size_used_bytes'));
+    await sleep(200);
+  }
+  return summarize(readings).p50;
+}
+
+function edgeConnections(httpUrl: string): Promise<number> {
+  return edgeMetric(httpUrl, 'aw_edge_connections');
+}
+
+async function edgeMetric(httpUrl: string, name: string): Promise<number> {
   try {
     const res = await fetch(new URL('/metrics', httpUrl), { signal: AbortSignal.timeout(5000) });
-    return sumMetric(await res.text(), 'aw_edge_connections');
+    return sumMetric(await res.text(), name);
   } catch {
     return Number.NaN;
   }

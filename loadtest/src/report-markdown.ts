@@ -20,7 +20,7 @@ export function reportMarkdown(report: RunReport, charts: readonly ReportChart[]
     lines.push(`Existing deployment: ${report.system.targets.join(', ')}`, '');
   } else {
     lines.push(
-      `${report.system.edges} edge(s), ${report.system.buffers} buffer(s), private Redis. Environment:`,
+      `${report.system.edges} edge(s), ${report.system.buffers} buffer(s), private Redis (${report.system.redisPersistence}). Environment:`,
       '',
     );
     lines.push('```');

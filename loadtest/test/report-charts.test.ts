@@ -98,7 +98,12 @@ function sampleReport(): RunReport {
     mode: 'local',
     command: 'npx tsx loadtest/run-local.ts',
     machine: { nproc: 2, cpuModel: 'cpu', memoryGiB: 4, node: 'v20', redis: '7.0.15', kernel: '6' },
-    system: { edges: 1, buffers: 1, env: { SHARDS: '16', JWT_SECRET: '(generated)' } },
+    system: {
+      edges: 1,
+      buffers: 1,
+      redisPersistence: 'none',
+      env: { SHARDS: '16', JWT_SECRET: '(generated)' },
+    },
     phases: [
       { name: 'ingest batch 1', startSec: 1, endSec: 3, result: ingestResult(1) },
       { name: 'fleet 10/s', startSec: 10, endSec: 14, result: fleetResult(10) },

@@ -113,6 +113,7 @@ export class ShardBalancer {
       batchSize: this.options.batchSize,
       inboxMaxLen: this.options.inboxMaxLen,
       persist: this.options.persist,
+      leaseTtlMs: this.options.leaseTtlMs,
       metrics: this.options.metrics,
       logger: this.options.logger,
       onFenced: (shard) => void this.stop(shard, 'fenced'),

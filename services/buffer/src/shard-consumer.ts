@@ -23,13 +23,15 @@ export interface ShardConsumerOptions {
   batchSize: number;
   inboxMaxLen: number;
   persist: PersistSettings;
+  leaseTtlMs: number;
   metrics: BufferMetrics;
   logger: Logger;
   /** Called when the persist script says the lease is gone: stop this shard. */
   onFenced: (shard: number) => void;
 }
 
-const BLOCK_MS = 2000;
+/** Re-claim entries other consumers hold (a fenced replica's reads) this often. */
+const RECLAIM_INTERVAL_MS = 1000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -49,9 +51,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export class ShardConsumer {
   private readonly stream: string;
+  /**
+   * A blocking read is only issued while the lease has more than this left,
+   * and never blocks longer: whatever Redis delivers to this consumer is
+   * delivered while the lease is still ours, so a takeover's XAUTOCLAIM
+   * always finds it.
+   */
+  private readonly blockMs: number;
 
   constructor(private readonly options: ShardConsumerOptions) {
     this.stream = options.keys.ingest(options.lease.shard);
+    this.blockMs = Math.max(50, Math.min(2000, Math.floor(options.leaseTtlMs / 4)));
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -67,14 +77,21 @@ export class ShardConsumer {
     // After any failure the last batch may be persisted but not forwarded or
     // acknowledged: process this consumer's pending entries again before new ones.
     let pendingFirst = true;
+    let lastClaim = 0;
     try {
       while (!signal.aborted) {
         try {
-          if (pendingFirst) {
-            await this.ensureGroup();
+          if (options.lease.remainingMs() <= this.blockMs) {
+            // Paused past the lease, or renewals failing: read nothing until renewed or stopped.
+            await sleep(25, signal);
+            continue;
+          }
+          if (pendingFirst || Date.now() - lastClaim > RECLAIM_INTERVAL_MS) {
+            if (pendingFirst) await this.ensureGroup();
             await this.claimPending();
             await this.drainOwnPending(signal);
             pendingFirst = false;
+            lastClaim = Date.now();
             continue;
           }
           const reply = (await blocking.xreadgroup(
@@ -84,7 +101,7 @@ export class ShardConsumer {
             'COUNT',
             options.batchSize,
             'BLOCK',
-            BLOCK_MS,
+            this.blockMs,
             'STREAMS',
             this.stream,
             '>',

@@ -7,6 +7,7 @@ import { type KeyLayout, type RedisClient, Scripts } from '@agentwire/redis';
  */
 export class ShardLease {
   private heldValue: string | undefined;
+  private validUntil = 0;
 
   constructor(
     private readonly client: RedisClient,
@@ -20,26 +21,39 @@ export class ShardLease {
     return this.heldValue;
   }
 
+  /**
+   * Time (local clock) this lease is known to remain ours: counted from when
+   * the last acquire/renew was sent, so a process paused past it knows on
+   * waking that another replica may own the shard, before any Redis answer.
+   */
+  remainingMs(now = Date.now()): number {
+    return this.heldValue === undefined ? 0 : this.validUntil - now;
+  }
+
   /** Takes the lease if free. Returns true when this replica holds it afterwards. */
   async acquire(): Promise<boolean> {
+    const sentAt = Date.now();
     const [token] = (await Scripts.acquireLease.run(
       this.client,
       [this.keys.lease(this.shard), this.keys.fence(this.shard)],
       [this.owner, this.ttlMs],
     )) as [number, number];
     this.heldValue = token > 0 ? `${this.owner}|${token}` : undefined;
+    this.validUntil = sentAt + this.ttlMs;
     return this.heldValue !== undefined;
   }
 
   /** Extends the lease. Returns false when it was lost (expired and taken, or deleted). */
   async renew(): Promise<boolean> {
     if (this.heldValue === undefined) return false;
+    const sentAt = Date.now();
     const renewed = await Scripts.renewLease.run(
       this.client,
       [this.keys.lease(this.shard)],
       [this.heldValue, this.ttlMs],
     );
-    if (renewed !== 1) this.heldValue = undefined;
+    if (renewed === 1) this.validUntil = sentAt + this.ttlMs;
+    else this.heldValue = undefined;
     return renewed === 1;
   }
 

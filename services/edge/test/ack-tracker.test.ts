@@ -43,6 +43,20 @@ describe('AckTracker', () => {
     expect(tracker.ack(10, 200)).toBe(4);
   });
 
+  it('grows from its initial size without losing order', () => {
+    const tracker = new AckTracker(1024);
+    tracker.recordSent(1, 1);
+    tracker.recordSent(2, 2);
+    tracker.ack(1, 3);
+    for (let seq = 3; seq <= 100; seq++) tracker.recordSent(seq, seq);
+    expect(tracker.pending).toBe(99);
+    expect(tracker.forgotten).toBe(0);
+    expect(tracker.oldestPendingSentAt()).toBe(2);
+    const latencies: number[] = [];
+    expect(tracker.ack(100, 200, (ms) => latencies.push(ms))).toBe(99);
+    expect(latencies).toEqual(Array.from({ length: 99 }, (_, i) => 200 - (i + 2)));
+  });
+
   it('wraps around the ring many times without losing order', () => {
     const tracker = new AckTracker(8);
     let confirmed = 0;

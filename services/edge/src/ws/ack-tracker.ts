@@ -1,13 +1,16 @@
+const INITIAL_SLOTS = 16;
+
 /**
  * Critical seqs sent on one connection and not yet acknowledged, with their
  * send times. Seqs sent on a connection only grow, so a ring of
  * (seq, sentAt) pairs in send order is enough: a cumulative ack pops from the
- * head. Fixed capacity keeps memory per connection bounded; when a client
- * never acks, the oldest entries are forgotten (counted in `forgotten`).
+ * head. The ring starts small (most clients ack promptly) and doubles up to
+ * `capacity`, which bounds memory per connection; when a client never acks,
+ * the oldest entries are forgotten (counted in `forgotten`).
  */
 export class AckTracker {
-  private readonly seqs: Float64Array;
-  private readonly sentAt: Float64Array;
+  private seqs: Float64Array;
+  private sentAt: Float64Array;
   private head = 0;
   private size = 0;
   private highestAcked = 0;
@@ -15,8 +18,9 @@ export class AckTracker {
   forgotten = 0;
 
   constructor(readonly capacity = 1024) {
-    this.seqs = new Float64Array(capacity);
-    this.sentAt = new Float64Array(capacity);
+    const initial = Math.min(INITIAL_SLOTS, capacity);
+    this.seqs = new Float64Array(initial);
+    this.sentAt = new Float64Array(initial);
   }
 
   /** Unacknowledged seqs being tracked. */
@@ -30,12 +34,16 @@ export class AckTracker {
   }
 
   recordSent(seq: number, now: number): void {
-    if (this.size === this.capacity) {
-      this.head = (this.head + 1) % this.capacity;
-      this.size--;
-      this.forgotten++;
+    if (this.size === this.seqs.length) {
+      if (this.seqs.length < this.capacity) {
+        this.grow();
+      } else {
+        this.head = (this.head + 1) % this.seqs.length;
+        this.size--;
+        this.forgotten++;
+      }
     }
-    const tail = (this.head + this.size) % this.capacity;
+    const tail = (this.head + this.size) % this.seqs.length;
     this.seqs[tail] = seq;
     this.sentAt[tail] = now;
     this.size++;
@@ -52,11 +60,26 @@ export class AckTracker {
     let confirmed = 0;
     while (this.size > 0 && (this.seqs[this.head] as number) <= seq) {
       onConfirmed?.(now - (this.sentAt[this.head] as number));
-      this.head = (this.head + 1) % this.capacity;
+      this.head = (this.head + 1) % this.seqs.length;
       this.size--;
       confirmed++;
     }
     return confirmed;
+  }
+
+  /** Doubles the ring (up to capacity), unrolling it so the head is at 0. */
+  private grow(): void {
+    const length = Math.min(this.seqs.length * 2, this.capacity);
+    const seqs = new Float64Array(length);
+    const sentAt = new Float64Array(length);
+    for (let i = 0; i < this.size; i++) {
+      const from = (this.head + i) % this.seqs.length;
+      seqs[i] = this.seqs[from] as number;
+      sentAt[i] = this.sentAt[from] as number;
+    }
+    this.seqs = seqs;
+    this.sentAt = sentAt;
+    this.head = 0;
   }
 
   /** Send time of the oldest unacknowledged seq, for ack-timeout checks. */
