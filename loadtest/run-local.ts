@@ -11,6 +11,7 @@ import {
 import { guardProcess } from './src/interrupt-guard.js';
 import { startLocalStack, type LocalStack } from './src/local-stack.js';
 import { checkTarget, httpBaseOf, wsUrlOf } from './src/loopback-guard.js';
+import { waitForQuietMachine } from './src/quiet-machine.js';
 import { writeReport } from './src/report-writer.js';
 import { runScenario, type ScenarioSystem } from './src/scenario-runner.js';
 
@@ -33,6 +34,8 @@ the WebSocket fleet at each rate, samples CPU and RSS of every process every
   --fleet-duration S     publishing seconds per fleet phase, 1..120 (default 20)
   --grace S              late-delivery grace, 0..60 (default 10)
   --aof always|everysec  run the private Redis with an append-only file (default: no persistence)
+  --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
+                         below 20% for 10 s: other work on a shared host skews every number
   --out DIR              report root (default loadtest/reports)
 
 Existing deployment instead of a private stack (INGEST_TOKEN, JWT_SECRET from the env):
@@ -60,6 +63,7 @@ runCli(USAGE, async () => {
     grace: { type: 'string' },
     out: { type: 'string' },
     aof: { type: 'string' },
+    'wait-quiet': { type: 'string' },
     target: { type: 'string' },
     'buffer-metrics': { type: 'string' },
     pid: { type: 'string' },
@@ -128,6 +132,15 @@ runCli(USAGE, async () => {
           env: local.publicEnv,
         },
       };
+    }
+    const waitQuiet = numberArg(values, 'wait-quiet', 0, { min: 0, max: 1800 });
+    if (waitQuiet > 0) {
+      const wait = await waitForQuietMachine(20, 10, waitQuiet, (line) => console.error(line));
+      console.error(
+        wait.quiet
+          ? `machine quiet after ${wait.waitedSec.toFixed(0)} s`
+          : `machine still busy (${wait.lastBusyPercent.toFixed(0)}%) after ${waitQuiet} s: measuring anyway`,
+      );
     }
     const report = await runScenario(system, scenario);
     await stopLocal();

@@ -37,6 +37,7 @@ describe('Redis SIGKILL and restart from AOF (appendfsync always)', () => {
     });
     const s = stack;
     let sawNotReady = false;
+    let ingestWhileDown: { status: number; retryAfter: string | null } | undefined;
     const result = await runDeliveryUnderFault(s, {
       users: 20,
       eventsPerSecond: 500,
@@ -46,12 +47,23 @@ describe('Redis SIGKILL and restart from AOF (appendfsync always)', () => {
         await server.kill('SIGKILL');
         const ready = await fetch(`${s.edges[0]?.url}/readyz`).then((r) => r.status);
         sawNotReady = ready === 503;
+        const refused = await s.ingest({
+          id: 'while-down',
+          userId: 'chaos-0',
+          name: 'agent_started',
+        });
+        ingestWhileDown = {
+          status: refused.status,
+          retryAfter: refused.headers.get('retry-after'),
+        };
         await sleep(1000);
         await server.restart();
       },
     });
     expect(result.accepted).toBe(5000);
     expect(sawNotReady).toBe(true);
+    expect(ingestWhileDown?.status).toBe(503);
+    expect(Number(ingestWhileDown?.retryAfter)).toBeGreaterThan(0);
     expect(result.retries).toBeGreaterThan(0);
     for (const service of [...s.edges, ...s.buffers]) {
       await waitUntil(
