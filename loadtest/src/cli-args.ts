@@ -47,7 +47,7 @@ export function numberArg(
   return value;
 }
 
-/** A comma-separated list of numbers, each within bounds. */
+/** A comma-separated list of numbers, each within bounds; `none` is the empty list. */
 export function numberListArg(
   values: Values,
   name: string,
@@ -57,6 +57,7 @@ export function numberListArg(
   const raw = values[name];
   if (raw === undefined) return fallback;
   if (typeof raw !== 'string') throw new UsageError(`--${name} expects a comma-separated list`);
+  if (raw === 'none') return [];
   return raw.split(',').map((part) => numberArg({ [name]: part }, name, 0, bounds));
 }
 

@@ -12,10 +12,22 @@ export interface ReportPhase extends PhaseWindow {
   result: PhaseResult;
 }
 
-/** A drain wait between phases: how long the buffer took to work off the ingest backlog. */
-export interface DrainRecord extends PhaseWindow {
-  /** Events the buffer processed during the wait. */
+/**
+ * How the buffer kept up with one ingest phase: the ingest edge answers 202
+ * once events are in the ingest streams; the buffer sequences, persists and
+ * forwards them asynchronously, possibly finishing after the phase ended.
+ */
+export interface BufferCatchUp {
+  /** The ingest phase. */
+  name: string;
+  phaseStartSec: number;
+  phaseEndSec: number;
+  /** When the buffer had processed every event of the phase (or gave up waiting). */
+  caughtUpSec: number;
+  /** Events the buffer processed from the phase start until caughtUpSec. */
   processed: number;
+  /** Events accepted by ingest but not yet processed when the phase ended. */
+  backlogAtPhaseEnd: number;
   /** False when the wait timed out before the backlog was gone. */
   drained: boolean;
 }
@@ -35,7 +47,7 @@ export interface RunReport {
     | { edges: number; buffers: number; redisPersistence: string; env: Record<string, string> }
     | { targets: string[] };
   phases: ReportPhase[];
-  drains: DrainRecord[];
+  bufferCatchUp: BufferCatchUp[];
   processes: SampledProcess[];
   processStats: ProcessPhaseStats[];
   metrics: PolledTarget[];

@@ -5,7 +5,7 @@ import { MetricsPoller } from './metrics-poller.js';
 import { processStatsByPhase } from './phase-stats.js';
 import { ProcessSampler } from './process-sampler.js';
 import { PROCESSED_METRIC } from './report-charts.js';
-import { isFleet, type DrainRecord, type ReportPhase, type RunReport } from './run-report.js';
+import { isFleet, type BufferCatchUp, type ReportPhase, type RunReport } from './run-report.js';
 
 /** Where the scenario sends load; run-local builds this from its own stack or from --target. */
 export interface ScenarioSystem {
@@ -57,7 +57,7 @@ export async function runScenario(
   poller.start();
 
   const phases: ReportPhase[] = [];
-  const drains: DrainRecord[] = [];
+  const catchUps: BufferCatchUp[] = [];
   try {
     await sleep(PAUSE_MS);
     for (const batch of options.ingest.batches) {
@@ -81,24 +81,26 @@ export async function runScenario(
         `  ${Math.round(result.requests.perSec)} requests/s, ${Math.round(result.events.perSec)} events/s`,
       );
       if (poller.targets.length > 0) {
-        const drainStart = now();
-        const processedAtDrain = await processedTotal(poller);
+        const phaseEndSec = now();
         const target = processedBefore + result.events.accepted;
+        const atPhaseEnd = await processedTotal(poller);
         const drained = await waitForProcessed(
           poller,
           target,
           (options.drainTimeoutSec ?? 120) * 1000,
         );
-        const after = await processedTotal(poller);
-        drains.push({
+        const caughtUpSec = now();
+        catchUps.push({
           name,
-          startSec: drainStart,
-          endSec: now(),
-          processed: after - processedAtDrain,
+          phaseStartSec: startSec,
+          phaseEndSec,
+          caughtUpSec,
+          processed: (await processedTotal(poller)) - processedBefore,
+          backlogAtPhaseEnd: Math.max(0, target - atPhaseEnd),
           drained,
         });
         options.log(
-          `  buffer backlog ${drained ? 'drained' : 'NOT drained'} after ${(now() - drainStart).toFixed(1)} s`,
+          `  buffer ${drained ? 'caught up' : 'did NOT catch up'} ${(caughtUpSec - phaseEndSec).toFixed(1)} s after the phase`,
         );
       }
       await sleep(PAUSE_MS);
@@ -134,8 +136,17 @@ export async function runScenario(
       ? phase.result.failures.map((failure) => `${phase.name}: ${failure}`)
       : [],
   );
-  for (const drain of drains)
-    if (!drain.drained) failures.push(`${drain.name}: buffer backlog not drained in time`);
+  for (const catchUp of catchUps) {
+    if (!catchUp.drained) failures.push(`${catchUp.name}: the buffer did not catch up in time`);
+  }
+  // Catch-up windows shorter than a sampling interval would have no samples.
+  const drainWindows = catchUps
+    .filter((c) => c.caughtUpSec - c.phaseEndSec >= 1)
+    .map((c) => ({
+      name: `buffer catch-up after ${c.name}`,
+      startSec: c.phaseEndSec,
+      endSec: c.caughtUpSec,
+    }));
   return {
     kind: 'agentwire-loadtest',
     version: 1,
@@ -146,13 +157,11 @@ export async function runScenario(
     machine: machineInfo(system.redisVersion),
     system: system.description,
     phases,
-    drains,
+    bufferCatchUp: catchUps,
     processes,
     processStats: processStatsByPhase(
       processes,
-      [...phases, ...drains.map((d) => ({ ...d, name: `drain after ${d.name}` }))].sort(
-        (a, b) => a.startSec - b.startSec,
-      ),
+      [...phases, ...drainWindows].sort((a, b) => a.startSec - b.startSec),
     ),
     metrics: poller.targets,
     passed: failures.length === 0,

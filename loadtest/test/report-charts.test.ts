@@ -108,7 +108,17 @@ function sampleReport(): RunReport {
       { name: 'ingest batch 1', startSec: 1, endSec: 3, result: ingestResult(1) },
       { name: 'fleet 10/s', startSec: 10, endSec: 14, result: fleetResult(10) },
     ],
-    drains: [{ name: 'ingest batch 1', startSec: 3, endSec: 4, processed: 200, drained: true }],
+    bufferCatchUp: [
+      {
+        name: 'ingest batch 1',
+        phaseStartSec: 1,
+        phaseEndSec: 3,
+        caughtUpSec: 4,
+        processed: 200,
+        backlogAtPhaseEnd: 50,
+        drained: true,
+      },
+    ],
     processes: [
       {
         name: 'edge-0',
@@ -173,5 +183,6 @@ describe('reportCharts', () => {
     for (const chart of charts) expect(markdown).toContain(`](${chart.file})`);
     expect(markdown).toContain('| ingest batch 1 | 1 | 10 | 2 | 100 | 100 |');
     expect(markdown).toContain('Result: **PASS**');
+    expect(markdown).toContain('| ingest batch 1 | 200 | 50 | 1.0 | 67 |');
   });
 });

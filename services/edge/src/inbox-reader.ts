@@ -60,8 +60,19 @@ export function startInboxReader(options: InboxReaderOptions): InboxReader {
   let trimmedTo = lastId;
   let lastTrimAt = 0;
 
-  const onAbort = (): void => blockingClient.disconnect();
-  signal.addEventListener('abort', onAbort, { once: true });
+  // A pending XREAD does not always settle on disconnect (ioredis keeps a
+  // command queued while it waits to reconnect), so the loop also races it
+  // against the abort itself.
+  let resolveAborted: (value: null) => void = () => undefined;
+  const aborted = new Promise<null>((resolve) => {
+    resolveAborted = resolve;
+  });
+  const onAbort = (): void => {
+    resolveAborted(null);
+    blockingClient.disconnect();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
 
   const maybeTrim = (): void => {
     const now = Date.now();
@@ -79,15 +90,12 @@ export function startInboxReader(options: InboxReaderOptions): InboxReader {
     let retryMs = RETRY_MIN_MS;
     while (!signal.aborted) {
       try {
-        const reply = (await blockingClient.xread(
-          'COUNT',
-          count,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          key,
-          lastId,
-        )) as Array<[string, InboxStreamEntry[]]> | null;
+        const read = blockingClient.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, lastId);
+        read.catch(() => undefined); // settled late after an abort: nobody is waiting any more
+        const reply = (await Promise.race([read, aborted])) as Array<
+          [string, InboxStreamEntry[]]
+        > | null;
+        if (signal.aborted) break;
         retryMs = RETRY_MIN_MS;
         if (reply !== null) {
           for (const [, entries] of reply) {

@@ -3,6 +3,7 @@ import {
   startRedis,
   startService,
   startStack,
+  TestWsClient,
   waitUntil,
   type ServiceProcess,
   type Stack,
@@ -255,7 +256,7 @@ describe('demo files', () => {
 });
 
 describe('Redis outage', () => {
-  it('answers 503 with Retry-After and is not ready while Redis is down, then recovers', async () => {
+  it('answers 503 with Retry-After and is not ready while Redis is down, recovers, stops cleanly', async () => {
     const redis = await startRedis();
     let edge: ServiceProcess | undefined;
     try {
@@ -265,6 +266,7 @@ describe('Redis outage', () => {
         ...baseEnv,
         REDIS_URL: redis.url,
         NODE_ID: 'edge-outage',
+        HELLO_TIMEOUT_MS: '1000',
         PORT: String(await getFreePort()),
       });
       const post = () =>
@@ -280,9 +282,16 @@ describe('Redis outage', () => {
       const refused = await post();
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
+      // A hello cannot open a session now: the socket closes (1011) instead of hanging.
+      const socket = await TestWsClient.connect(edge.wsUrl);
+      socket.send({ type: 'hello', token: await stack.token(uniqueUser('outage')) });
+      expect((await socket.closed).code).toBe(1011);
       await redis.restart();
       await waitUntil(async () => (await fetch(`${edge?.url}/readyz`)).status === 200, 10_000);
       expect((await post()).status).toBe(202);
+      // SIGTERM while Redis is gone still exits 0, without waiting for the grace period.
+      await redis.kill();
+      expect(await edge.stop(5000)).toEqual({ code: 0, signal: null });
     } finally {
       await edge?.stop();
       await redis.stop();

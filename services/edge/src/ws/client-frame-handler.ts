@@ -2,6 +2,7 @@ import { CloseCode, decodeClientFrame, ErrorCode } from '@agentwire/protocol';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
+import { SERVER_ERROR_CLOSE } from './server-error-close.js';
 import { errorFrame } from './server-frames.js';
 import { openConnectionSession } from './session-opener.js';
 
@@ -30,7 +31,7 @@ export function handleClientText(ctx: EdgeContext, conn: Connection, text: strin
         ctx,
         openConnectionSession(ctx, conn, decoded.frame).catch((error: unknown) => {
           ctx.logger.error({ err: error }, 'opening a session failed unexpectedly');
-          conn.end(1011, 'internal error');
+          conn.end(SERVER_ERROR_CLOSE, 'internal error');
         }),
       );
       return;

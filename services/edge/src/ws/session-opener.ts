@@ -5,11 +5,9 @@ import type { EdgeContext } from '../edge-context.js';
 import type { TokenCheck } from '../jwt-verifier.js';
 import type { Connection } from './connection.js';
 import { replayThenGoLive } from './replay.js';
+import { SERVER_ERROR_CLOSE } from './server-error-close.js';
 import { welcomeFrame } from './server-frames.js';
 import { finishRelease } from './session-release.js';
-
-/** Close code for a Redis failure while opening: a standard "server error", clients retry. */
-const CLOSE_INTERNAL_ERROR = 1011;
 
 /**
  * Handles an accepted hello: authenticates, registers the connection locally
@@ -45,6 +43,12 @@ export async function openConnectionSession(
   }
 
   conn.session = 'opening';
+  // Redis may be away (commands queue until it is back): do not keep the
+  // client waiting for a welcome. If the script runs later, the clean-up
+  // below removes the route it registered.
+  const slow = setTimeout(() => {
+    if (conn.state === 'opening') conn.end(SERVER_ERROR_CLOSE, 'session store unavailable, retry');
+  }, ctx.env.HELLO_TIMEOUT_MS);
   let result: OpenSessionResult;
   try {
     result = await openSession(ctx.redis, ctx.keys, {
@@ -63,8 +67,10 @@ export async function openConnectionSession(
     conn.session = 'none';
     ctx.logger.warn({ err: error, userId: auth.userId }, 'openSession failed');
     if (conn.isClosed) finishRelease(ctx, conn);
-    else conn.end(CLOSE_INTERNAL_ERROR, 'session store unavailable, retry');
+    else conn.end(SERVER_ERROR_CLOSE, 'session store unavailable, retry');
     return;
+  } finally {
+    clearTimeout(slow);
   }
 
   conn.session = result.ok ? 'open' : 'none';
@@ -107,7 +113,7 @@ export async function openConnectionSession(
     ctx.metrics.replayDuration.observe((performance.now() - startedAt) / 1000);
   } catch (error) {
     ctx.logger.warn({ err: error, userId: auth.userId }, 'replay failed');
-    conn.end(CLOSE_INTERNAL_ERROR, 'replay failed, retry');
+    conn.end(SERVER_ERROR_CLOSE, 'replay failed, retry');
   }
 }
 
@@ -115,7 +121,7 @@ export async function openConnectionSession(
 export function catchUpFromLog(ctx: EdgeContext, conn: Connection): void {
   replayThenGoLive(ctx, conn, [], true).catch((error: unknown) => {
     ctx.logger.warn({ err: error, userId: conn.userId }, 'catch-up read failed');
-    conn.end(CLOSE_INTERNAL_ERROR, 'replay failed, retry');
+    conn.end(SERVER_ERROR_CLOSE, 'replay failed, retry');
   });
 }
 
