@@ -65,8 +65,13 @@ async function answerUpstream(): Promise<void> {
   }
 }
 
-process.on('SIGTERM', () => shutdown.abort());
-process.on('SIGINT', () => shutdown.abort());
+function stop(): void {
+  shutdown.abort();
+  // A run's pause or a blocked read may hold the loops for a few seconds: do not wait for them.
+  setTimeout(() => process.exit(0), 500).unref();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
 process.stdout.write(`demo-agent: streaming runs to user "${userId}" through ${edgeUrl}\n`);
 await Promise.all([
   runOnSchedule(),

@@ -2,6 +2,7 @@ export * from './inbox-stream.js';
 export * from './ingest-stream.js';
 export * from './key-layout.js';
 export * from './lua-script.js';
+export * from './node-state.js';
 export * from './redis-client.js';
 export * from './session-store.js';
 export * from './shard-agreement.js';

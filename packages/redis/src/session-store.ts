@@ -15,6 +15,13 @@ export interface OpenSessionRequest {
   /** 0 = unlimited. */
   maxConnectionsPerUser: number;
   pageSize: number;
+  /**
+   * Edge nodes currently alive (heartbeat fresher than NODE_TTL_MS). When
+   * given, only their routes count toward the per-user limit, so a dead
+   * node's leftovers do not lock users out until the reaper runs. Omit it
+   * (or pass an empty list) to count every route.
+   */
+  liveNodeIds?: readonly string[];
 }
 
 export interface ReplayedEvent {
@@ -56,6 +63,7 @@ export async function openSession(
       request.retentionMs,
       request.maxConnectionsPerUser,
       request.pageSize,
+      ...(request.liveNodeIds ?? []),
     ],
   )) as ScriptReply[];
   if (reply[0] === ScriptCode.UserLimitReached) {

@@ -37,6 +37,12 @@ export const edgeEnvSchema = {
   HELLO_TIMEOUT_MS: positiveInt(5000),
   /** Time clients have to acknowledge a critical event. @default 5000 */
   ACK_TIMEOUT_MS: positiveInt(5000),
+  /**
+   * A connection that leaves a critical event unacknowledged for this many
+   * ACK_TIMEOUT_MS is closed with 4408 so the client resumes; 0 never closes.
+   * @default 3
+   */
+  ACK_CLOSE_MULTIPLIER: nonNegativeInt(3),
   /** Connections per user across all nodes; 0 = unlimited. @default 5 */
   MAX_CONNECTIONS_PER_USER: nonNegativeInt(5),
   /** Open sockets on this node. @default 100000 */
@@ -68,6 +74,14 @@ export const edgeEnvSchema = {
   SEND_BUFFER_SOFT_BYTES: positiveInt(256 * 1024),
   /** Send buffer above which the socket is closed with 4408. @default 1048576 */
   SEND_BUFFER_HARD_BYTES: positiveInt(1024 * 1024),
+  /** Upstream `publish` idempotency window per (user, id). @default 86400000 */
+  UPSTREAM_IDEMPOTENCY_MS: positiveInt(86_400_000),
+  /** Approximate MAXLEN of the upstream stream. @default 1000000 */
+  UPSTREAM_MAXLEN: positiveInt(1_000_000),
+  /** Sustained `publish` frames per second per connection (token bucket refill). @default 20 */
+  UPSTREAM_RATE_PER_SEC: positiveInt(20),
+  /** `publish` frames a connection may send at once (token bucket size). @default 40 */
+  UPSTREAM_BURST: positiveInt(40),
   /** Replay page size (log entries per read). @default 500 */
   REPLAY_PAGE_SIZE: positiveInt(500).refine((v) => v <= 10_000, 'expected at most 10000'),
   /** Start even when uWebSockets.js loaded its slow JavaScript fallback. @default false */
@@ -88,6 +102,13 @@ export function parseEdgeEnv(env: Record<string, string | undefined> = process.e
     issues.push({
       variable: 'SEND_BUFFER_SOFT_BYTES',
       problem: `must be below SEND_BUFFER_HARD_BYTES (${parsed.SEND_BUFFER_HARD_BYTES})`,
+    });
+  }
+  if (parsed.DRAIN_WINDOW_MS >= parsed.DRAIN_GRACE_MS) {
+    // The last reconnect of the spread must leave time to finish before the exit deadline.
+    issues.push({
+      variable: 'DRAIN_WINDOW_MS',
+      problem: `must be below DRAIN_GRACE_MS (${parsed.DRAIN_GRACE_MS})`,
     });
   }
   if (issues.length > 0) throw new ConfigError(issues);

@@ -11,6 +11,8 @@ export interface EdgeMetrics {
   eventsSentNonCritical: Counter.Internal;
   nonCriticalDropped: Counter;
   slowConsumerCloses: Counter;
+  /** Largest send buffer seen in the last connection sweep (bytes). */
+  sendBufferHighWater: Gauge;
   replayEvents: Histogram;
   replayDuration: Histogram;
   deliveryLatency: Histogram;
@@ -18,9 +20,13 @@ export interface EdgeMetrics {
   acksConfirmed: Counter;
   acksTimedOut: Counter;
   ackLatency: Histogram;
+  /** Connections closed (4408) for leaving an event unacknowledged too long. */
+  ackTimeoutCloses: Counter;
   ingestEvents: Counter;
   ingestRequests: Counter<'status'>;
   upstreamPublished: Counter;
+  /** `publish` frames answered with an error frame, by error code. */
+  upstreamRejected: Counter<'code'>;
 }
 
 export function createEdgeMetrics(registry: Registry): EdgeMetrics {
@@ -59,6 +65,11 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
     slowConsumerCloses: new Counter({
       name: 'aw_edge_slow_consumer_closes_total',
       help: 'Connections closed with 4408 because their send buffer passed the hard limit',
+      registers,
+    }),
+    sendBufferHighWater: new Gauge({
+      name: 'aw_edge_send_buffer_high_water_bytes',
+      help: 'Largest WebSocket send buffer on this node at the last sweep (once a second)',
       registers,
     }),
     replayEvents: new Histogram({
@@ -100,6 +111,11 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
       buckets: latencyBuckets,
       registers,
     }),
+    ackTimeoutCloses: new Counter({
+      name: 'aw_edge_ack_timeout_closes_total',
+      help: 'Connections closed with 4408 for leaving a critical event unacknowledged past ACK_CLOSE_MULTIPLIER x ACK_TIMEOUT_MS',
+      registers,
+    }),
     ingestEvents: new Counter({
       name: 'aw_edge_ingest_events_total',
       help: 'Events accepted by POST /v1/events (202)',
@@ -113,7 +129,13 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
     }),
     upstreamPublished: new Counter({
       name: 'aw_edge_upstream_published_total',
-      help: 'Upstream publish frames made durable',
+      help: 'Upstream publish frames appended to the upstream stream (repeats of an id not counted)',
+      registers,
+    }),
+    upstreamRejected: new Counter({
+      name: 'aw_edge_upstream_rejected_total',
+      help: 'Upstream publish frames answered with an error frame, by error code',
+      labelNames: ['code'],
       registers,
     }),
   };

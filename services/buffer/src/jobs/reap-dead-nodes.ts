@@ -1,11 +1,12 @@
-import type { KeyLayout, RedisClient } from '@agentwire/redis';
+import { removeNodeState, type KeyLayout, type RedisClient } from '@agentwire/redis';
 
 /**
- * Removes what edges that stopped heartbeating left behind: their routes in
- * every user they held (so the buffer stops forwarding to them and their
- * connection counts stop counting toward the per-user limit), their inbox and
- * their user set. Idempotent: running it twice, or on two replicas, is harmless.
- * Returns the ids of the nodes reaped.
+ * Removes what edges that stopped heartbeating left behind (removeNodeState:
+ * their routes in every user they held, their user set, their inbox).
+ * Idempotent: running it twice, or on two replicas, is harmless. A node that
+ * heartbeats again meanwhile (a restarted process reusing its node id, which
+ * cleans up after itself) is left alone from the next batch on, so the reaper
+ * does not remove the new process's routes. Returns the ids of the nodes reaped.
  */
 export async function reapDeadNodes(
   client: RedisClient,
@@ -13,20 +14,18 @@ export async function reapDeadNodes(
   nodeTtlMs: number,
   now = Date.now(),
 ): Promise<string[]> {
-  const dead = await client.zrangebyscore(keys.nodes(), '-inf', now - nodeTtlMs);
+  const cutoff = now - nodeTtlMs;
+  const dead = await client.zrangebyscore(keys.nodes(), '-inf', cutoff);
+  const reaped: string[] = [];
   for (const node of dead) {
-    const usersKey = keys.nodeUsers(node);
-    let cursor = '0';
-    do {
-      const [next, users] = await client.sscan(usersKey, cursor, 'COUNT', 500);
-      cursor = next;
-      await Promise.all(users.map((user) => client.hdel(keys.userRoutes(user), node)));
-    } while (cursor !== '0');
-    await client.del(usersKey);
-    await client.del(keys.inbox(node));
+    const stillDead = async (): Promise<boolean> => {
+      const score = await client.zscore(keys.nodes(), node);
+      return score === null || Number(score) <= cutoff;
+    };
+    if (!(await removeNodeState(client, keys, node, { stillDead }))) continue;
     // Only forget the node if it did not come back meanwhile.
-    const score = await client.zscore(keys.nodes(), node);
-    if (score !== null && Number(score) <= now - nodeTtlMs) await client.zrem(keys.nodes(), node);
+    if (await stillDead()) await client.zrem(keys.nodes(), node);
+    reaped.push(node);
   }
-  return dead;
+  return reaped;
 }
