@@ -2,36 +2,30 @@ import { z } from 'zod';
 
 /** Reusable zod fields for environment variables (all strings on input). */
 
-/** A positive integer with a default, e.g. a duration in ms. */
-export function positiveInt(defaultValue: number) {
+/** An integer of at least `min`, with a default when unset or empty. */
+function integerAtLeast(min: number, defaultValue: number) {
   return z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return defaultValue;
       const value = Number(raw);
-      if (!Number.isSafeInteger(value) || value <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a positive integer, got "${raw}"` });
+      if (!Number.isSafeInteger(value) || value < min) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer >= ${min}, got "${raw}"` });
         return z.NEVER;
       }
       return value;
     });
 }
 
+/** A positive integer with a default, e.g. a duration in ms. */
+export function positiveInt(defaultValue: number) {
+  return integerAtLeast(1, defaultValue);
+}
+
 /** A non-negative integer with a default (0 allowed, e.g. "unlimited"). */
 export function nonNegativeInt(defaultValue: number) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') return defaultValue;
-      const value = Number(raw);
-      if (!Number.isSafeInteger(value) || value < 0) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer >= 0, got "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
+  return integerAtLeast(0, defaultValue);
 }
 
 export function port(defaultValue: number) {

@@ -1,8 +1,9 @@
 import { type Stack, startStack } from '@agentwire/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDeliveryUnderFault } from './support/delivery-run.js';
+import { chaosLoad as load, runDeliveryUnderFault } from './support/delivery-run.js';
 
 const LEASE_TTL_MS = 2000;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s for 10 s)', () => {
@@ -27,10 +28,7 @@ describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s f
   it('SIGKILL of a buffer mid-stream loses nothing and pauses delivery less than LEASE_TTL_MS + 1 s', async () => {
     const s = await start();
     const result = await runDeliveryUnderFault(s, {
-      users: 20,
-      eventsPerSecond: 500,
-      durationMs: 10_000,
-      faultAt: 0.3,
+      ...load,
       fault: async () => {
         await s.buffers[0]?.kill();
       },
@@ -44,10 +42,7 @@ describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s f
     const s = await start();
     const paused = s.buffers[0];
     const result = await runDeliveryUnderFault(s, {
-      users: 20,
-      eventsPerSecond: 500,
-      durationMs: 10_000,
-      faultAt: 0.3,
+      ...load,
       fault: async () => {
         paused?.signal('SIGSTOP');
         await sleep(LEASE_TTL_MS + 1500);

@@ -7,7 +7,7 @@ import {
 } from '@agentwire/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDeliveryUnderFault } from './support/delivery-run.js';
+import { chaosLoad, runDeliveryUnderFault } from './support/delivery-run.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,10 +39,7 @@ describe('Redis SIGKILL and restart from AOF (appendfsync always)', () => {
     let sawNotReady = false;
     let ingestWhileDown: { status: number; retryAfter: string | null } | undefined;
     const result = await runDeliveryUnderFault(s, {
-      users: 20,
-      eventsPerSecond: 500,
-      durationMs: 10_000,
-      faultAt: 0.3,
+      ...chaosLoad,
       fault: async () => {
         await server.kill('SIGKILL');
         const ready = await fetch(`${s.edges[0]?.url}/readyz`).then((r) => r.status);

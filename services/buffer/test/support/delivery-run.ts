@@ -12,6 +12,9 @@ export interface DeliveryRunOptions {
   fault: () => Promise<void>;
 }
 
+/** The chaos load: 20 users, 500 critical events/s for 10 s, the fault after 30 % of it. */
+export const chaosLoad = { users: 20, eventsPerSecond: 500, durationMs: 10_000, faultAt: 0.3 };
+
 export interface DeliveryRunResult {
   accepted: number;
   retries: number;
