@@ -4,6 +4,21 @@ import { chaosLoad as load, runDeliveryUnderFault } from './support/delivery-run
 
 const LEASE_TTL_MS = 2000;
 
+/** Sum of every shard's fencing counter: it grows by one per lease acquisition. */
+async function fenceTokenSum(stack: Stack): Promise<number> {
+  const client = stack.redis.createClient();
+  try {
+    const prefix = stack.env.KEY_PREFIX as string;
+    let sum = 0;
+    for (let shard = 0; shard < Number(stack.env.SHARDS); shard++) {
+      sum += Number(await client.get(`${prefix}:{s${shard}}:fence`));
+    }
+    return sum;
+  } finally {
+    client.disconnect();
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s for 10 s)', () => {
@@ -41,9 +56,11 @@ describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s f
   it('a buffer paused (SIGSTOP) past its lease cannot write when it wakes (fencing)', async () => {
     const s = await start();
     const paused = s.buffers[0];
+    let tokensBeforePause = Number.POSITIVE_INFINITY;
     const result = await runDeliveryUnderFault(s, {
       ...load,
       fault: async () => {
+        tokensBeforePause = await fenceTokenSum(s);
         paused?.signal('SIGSTOP');
         await sleep(LEASE_TTL_MS + 1500);
         paused?.signal('SIGCONT');
@@ -51,5 +68,16 @@ describe('buffer failover (2 buffers, 2 edges, 20 users, 500 critical events/s f
     });
     expect(result.accepted).toBe(5000);
     console.info(`buffer SIGSTOP: longest live-delivery pause ${result.longestPauseMs} ms`);
+    // The paused replica's shards were taken over: their fencing tokens moved past the first ones.
+    const client = s.redis.createClient();
+    try {
+      const prefix = s.env.KEY_PREFIX as string;
+      let tokens = 0;
+      for (let shard = 0; shard < 8; shard++)
+        tokens += Number(await client.get(`${prefix}:{s${shard}}:fence`));
+      expect(tokens).toBeGreaterThan(8);
+    } finally {
+      client.disconnect();
+    }
   }, 90_000);
 });

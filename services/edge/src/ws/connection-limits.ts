@@ -1,3 +1,5 @@
+import type { PublishRateLimits } from './publish-rate-limit.js';
+
 /** Per-connection bounds, derived once from the environment. */
 export interface ConnectionLimits {
   /** Send buffer above which non-critical events are dropped. */
@@ -9,4 +11,6 @@ export interface ConnectionLimits {
   queueMaxBytes: number;
   /** Unacknowledged critical seqs tracked per connection. */
   ackTrackCapacity: number;
+  /** Upstream `publish` rate limit. */
+  publish: PublishRateLimits;
 }

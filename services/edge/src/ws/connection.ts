@@ -2,6 +2,7 @@ import { CloseCode } from '@agentwire/protocol';
 import type { EdgeMetrics } from '../metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import { PublishRateLimit, type PublishAdmission } from './publish-rate-limit.js';
 import { reconnectFrame } from './server-frames.js';
 import { LiveQueue, type QueuedEvent } from './live-queue.js';
 
@@ -73,6 +74,8 @@ export class Connection {
   /** lastSentSeq when the last gap catch-up started: one catch-up per gap. */
   private catchUpFrom = -1;
   private readonly observeAckMs: (ms: number) => void;
+  /** Created on the first publish: most connections never publish. */
+  private publishRate: PublishRateLimit | undefined;
 
   constructor(
     readonly id: string,
@@ -215,14 +218,28 @@ export class Connection {
     return true;
   }
 
-  /** Sends `reconnect` and closes with `code` (4503 by default) so the client resumes. */
-  requestReconnect(afterMs: number, reason: string, code: number = CloseCode.Draining): void {
-    if (this.state === 'closed') return;
+  /** Applies the upstream rate limit to one `publish` frame. */
+  admitPublish(now: number): PublishAdmission {
+    this.publishRate ??= new PublishRateLimit(this.shared.limits.publish, now);
+    return this.publishRate.admit(now);
+  }
+
+  /**
+   * Sends `reconnect` (after what is staged, so nothing is overtaken) and
+   * leaves the socket open: a draining node keeps delivering until it
+   * closes the socket at `afterMs`. False when the socket is gone.
+   */
+  announceReconnect(afterMs: number): boolean {
+    if (this.state === 'closed') return false;
     this.flushOutbox(Date.now());
     // Flushing may have closed the socket (a dropped send).
-    if (this.isClosed) return;
-    this.sendControl(reconnectFrame(afterMs), Date.now());
-    this.end(code, reason);
+    if (this.isClosed) return false;
+    return this.sendControl(reconnectFrame(afterMs), Date.now());
+  }
+
+  /** Sends `reconnect` and closes with `code` (4503 by default) so the client resumes. */
+  requestReconnect(afterMs: number, reason: string, code: number = CloseCode.Draining): void {
+    if (this.announceReconnect(afterMs)) this.end(code, reason);
   }
 
   /** Closes with a close frame. The close handler then calls `markClosed`. */

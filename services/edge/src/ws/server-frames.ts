@@ -1,4 +1,9 @@
-import type { HeartbeatFrame, ReconnectFrame, WelcomeFrame } from '@agentwire/protocol';
+import type {
+  AcceptedFrame,
+  HeartbeatFrame,
+  ReconnectFrame,
+  WelcomeFrame,
+} from '@agentwire/protocol';
 
 /** Serialisers of the server's control frames (event frames come serialised from Redis). */
 
@@ -14,6 +19,11 @@ export function heartbeatFrame(now: number): string {
 
 export function reconnectFrame(afterMs: number): string {
   const frame: ReconnectFrame = { type: 'reconnect', afterMs };
+  return JSON.stringify(frame);
+}
+
+export function acceptedFrame(id: string): string {
+  const frame: AcceptedFrame = { type: 'accepted', id };
   return JSON.stringify(frame);
 }
 

@@ -1,0 +1,101 @@
+import { CloseCode, ErrorCode, type PublishFrame } from '@agentwire/protocol';
+import { appendUpstream, type KeyLayout, type RedisClient } from '@agentwire/redis';
+import type { Logger } from '@agentwire/telemetry';
+import type { EdgeMetrics } from '../metrics.js';
+import type { Connection } from './connection.js';
+import { trackInFlight } from './in-flight.js';
+import { acceptedFrame, errorFrame } from './server-frames.js';
+
+export interface UpstreamPublisherOptions {
+  /** A client without offline queue: a Redis outage fails the append at once. */
+  client: RedisClient;
+  keys: KeyLayout;
+  /** UPSTREAM_IDEMPOTENCY_MS */
+  idempotencyMs: number;
+  /** UPSTREAM_MAXLEN */
+  maxLen: number;
+  metrics: Pick<EdgeMetrics, 'upstreamPublished' | 'upstreamRejected'>;
+  logger: Logger;
+  /** Appends in flight; shutdown waits for them. */
+  inFlight: Set<Promise<void>>;
+}
+
+export interface UpstreamPublisher {
+  /** Handles one `publish` frame of a welcomed connection. */
+  publish(conn: Connection, frame: PublishFrame): void;
+}
+
+/** One warning per this interval at most: a Redis outage must not log per frame. */
+const WARN_EVERY_MS = 5000;
+
+/**
+ * Upstream messages (protocol.md section 4): rate limit, then an append to
+ * the upstream stream tagged with the connection's authenticated user id
+ * (never anything from the frame) and connection id. `accepted` is sent only
+ * after Redis answered, so it means durable; a repeat id within the
+ * idempotency window is accepted again without a second entry
+ * (publish-upstream-2.lua). A failed append answers `unavailable` with the
+ * frame's id and keeps the socket: the client may retry with the same id.
+ */
+export function createUpstreamPublisher(options: UpstreamPublisherOptions): UpstreamPublisher {
+  const { client, keys, metrics, logger } = options;
+  const appendOptions = { idempotencyMs: options.idempotencyMs, maxLen: options.maxLen };
+  const rejected = {
+    rateLimited: metrics.upstreamRejected.labels(ErrorCode.RateLimited),
+    unavailable: metrics.upstreamRejected.labels(ErrorCode.Unavailable),
+  };
+  let lastWarnAt = 0;
+
+  const unavailable = (conn: Connection, id: string, error?: unknown): void => {
+    rejected.unavailable.inc();
+    const now = Date.now();
+    if (error !== undefined && now - lastWarnAt >= WARN_EVERY_MS) {
+      lastWarnAt = now;
+      logger.warn({ err: error }, 'upstream append failed');
+    }
+    conn.sendControl(errorFrame(ErrorCode.Unavailable, 'upstream store unavailable, retry', id), now);
+  };
+
+  return {
+    publish(conn, frame) {
+      const now = Date.now();
+      const admission = conn.admitPublish(now);
+      if (admission !== 'accept') {
+        rejected.rateLimited.inc();
+        conn.sendControl(
+          errorFrame(ErrorCode.RateLimited, 'publish rate limit exceeded', frame.id),
+          now,
+        );
+        if (admission === 'close') {
+          conn.end(CloseCode.RateLimited, 'publish rate limit exceeded repeatedly');
+        }
+        return;
+      }
+      if (client.status !== 'ready') {
+        unavailable(conn, frame.id);
+        return;
+      }
+      const append = appendUpstream(
+        client,
+        keys,
+        {
+          messageId: frame.id,
+          userId: conn.userId,
+          connectionId: conn.id,
+          data: JSON.stringify(frame.data),
+          ts: now,
+          ...(frame.threadId !== undefined && { threadId: frame.threadId }),
+        },
+        appendOptions,
+      ).then(
+        ({ appended }) => {
+          if (appended) metrics.upstreamPublished.inc();
+          // A no-op when the socket closed meanwhile: the client re-sends the id.
+          conn.sendControl(acceptedFrame(frame.id), Date.now());
+        },
+        (error: unknown) => unavailable(conn, frame.id, error),
+      );
+      trackInFlight(options, append);
+    },
+  };
+}
