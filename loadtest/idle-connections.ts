@@ -1,8 +1,13 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { numberArg, envSecret, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { guardProcess } from './src/interrupt-guard.js';
 import { probeIdleConnections } from './src/idle-connections-probe.js';
 import { startLocalStack, type LocalStack } from './src/local-stack.js';
 import { checkTarget, httpBaseOf, wsUrlOf } from './src/loopback-guard.js';
+import { machineInfo } from './src/machine-info.js';
+import { reportDirName } from './src/report-writer.js';
 
 const USAGE = `Usage: npx tsx loadtest/idle-connections.ts [options]
 
@@ -15,6 +20,7 @@ RSS before and with them open. Starts a private stack (1 edge, 1 buffer) unless
   --source-addresses N   1..250 (default 8)
   --settle S             quiet seconds before each reading, 1..60 (default 5)
   --json                 print the result as JSON
+  --out DIR              report root: writes DIR/<timestamp>/idle-connections.json (default loadtest/reports)
 Existing edge (JWT_SECRET from the env):
   --target URL --pid PID [--allow-remote is refused: RSS is read from local /proc]`;
 
@@ -30,6 +36,7 @@ runCli(USAGE, async () => {
     target: { type: 'string' },
     pid: { type: 'string' },
     json: { type: 'boolean' },
+    out: { type: 'string' },
   });
   if (values.help) {
     console.log(USAGE);
@@ -71,7 +78,23 @@ runCli(USAGE, async () => {
         jwtSecret: local.stack.env.JWT_SECRET ?? '',
       };
     }
+    const startedAt = new Date();
     const result = await probeIdleConnections({ ...common, ...target });
+    const redisVersion = local?.redisVersion ?? 'unknown (existing deployment)';
+    const outRoot =
+      typeof values.out === 'string'
+        ? values.out
+        : join(dirname(fileURLToPath(import.meta.url)), 'reports');
+    const dir = join(outRoot, reportDirName(startedAt));
+    await mkdir(dir, { recursive: true });
+    const command =
+      `npx tsx loadtest/idle-connections.ts ${process.argv.slice(2).join(' ')}`.trim();
+    const file = join(dir, 'idle-connections.json');
+    await writeFile(
+      file,
+      `${JSON.stringify({ createdAt: startedAt.toISOString(), command, machine: machineInfo(redisVersion), result }, null, 2)}\n`,
+    );
+    console.error(`report: ${file}`);
     if (values.json) {
       console.log(JSON.stringify(result, null, 2));
     } else {

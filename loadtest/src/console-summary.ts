@@ -38,7 +38,13 @@ export function fleetSummaryLines(result: FleetResult): string[] {
     `  end-to-end from ingest ts: ${latencyLine(result.latencyFromIngestMs)}`,
     `  end-to-end from send:      ${latencyLine(result.latencyFromSendMs)}`,
     `  deliveries expected ${int(d.expected)}, delivered ${int(d.delivered)}, lost ${int(d.lost)}, duplicated ${int(d.duplicates)}, out of order ${int(d.outOfOrder)}, unexpected ${int(d.unexpected)}, foreign ${int(d.foreign)}`,
-    `  reconnects ${result.reconnects}, redelivered after resume ${int(d.redelivered)}, users with problems ${d.usersWithProblems}`,
+    `  reconnects ${result.reconnects}${closesText(result.unexpectedCloses)}, redelivered after resume ${int(d.redelivered)}, users with problems ${d.usersWithProblems}`,
     result.passed ? '  PASS' : `  FAIL: ${result.failures.join('; ')}`,
   ];
+}
+
+function closesText(closes: Record<string, number>): string {
+  const entries = Object.entries(closes);
+  if (entries.length === 0) return '';
+  return ` (unexpected closes: ${entries.map(([code, count]) => `${code} x${count}`).join(', ')})`;
 }

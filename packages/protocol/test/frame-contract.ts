@@ -8,8 +8,7 @@ type Fields = Record<string, unknown>;
 
 /** What a frame should decode to: the frame (known fields only), or a refusal. */
 export type Expected =
-  | { ok: true; frame: Fields }
-  | { ok: false; unknownType: boolean; id?: string };
+  { ok: true; frame: Fields } | { ok: false; unknownType: boolean; id?: string };
 
 const MAX_TOKEN = 8192;
 export const MAX_DEPTH = 32;
@@ -63,7 +62,8 @@ export function expectedDecode(parsed: unknown): Expected {
     if (threadId !== undefined && !isText(threadId, 128)) {
       return { ok: false, unknownType: false, id };
     }
-    if (data === undefined || depthOf(data) > MAX_DEPTH) return { ok: false, unknownType: false, id };
+    if (data === undefined || depthOf(data) > MAX_DEPTH)
+      return { ok: false, unknownType: false, id };
     const frame: Fields = { type, id, data };
     if (threadId !== undefined) frame.threadId = threadId;
     return { ok: true, frame };

@@ -16,10 +16,10 @@
     ARGV[5]  retention (ms): lifetime of a fresh meta hash
     ARGV[6]  max connections per user (0 = unlimited)
     ARGV[7]  replay page size
-    ARGV[8+] ids of the edge nodes currently alive (optional). When given,
-             only their route counts count toward the per-user limit, so
-             the routes a dead node left behind (until the reaper removes
-             them) do not lock the user out. When absent, every route counts.
+    ARGV[8+] ids of edge nodes whose heartbeat expired but that are not
+             reaped yet (optional): their routes do not count toward the
+             per-user limit, so a dead node's leftovers do not lock the user
+             out until the reaper removes them. Every other route counts.
 
   Output:
     {-2, count} when the user is at the connection limit.
@@ -36,26 +36,19 @@ local freshEpoch = ARGV[4]
 local retentionMs = tonumber(ARGV[5])
 local maxPerUser = tonumber(ARGV[6])
 local pageSize = tonumber(ARGV[7])
-local firstLiveNodeArg = 8
+local firstExpiredNodeArg = 8
 
 if maxPerUser > 0 then
+  local expired = {}
+  for i = firstExpiredNodeArg, #ARGV do
+    expired[ARGV[i]] = true
+  end
+  -- A user's routes hash holds one field per node holding the user: small.
   local count = 0
-  if #ARGV >= firstLiveNodeArg then
-    local live = {}
-    for i = firstLiveNodeArg, #ARGV do
-      live[ARGV[i]] = true
-    end
-    -- A user's routes hash holds one field per node with its connections: small.
-    local routes = redis.call('HGETALL', routesKey)
-    for i = 1, #routes, 2 do
-      if live[routes[i]] then
-        count = count + tonumber(routes[i + 1])
-      end
-    end
-  else
-    local counts = redis.call('HVALS', routesKey)
-    for i = 1, #counts do
-      count = count + tonumber(counts[i])
+  local routes = redis.call('HGETALL', routesKey)
+  for i = 1, #routes, 2 do
+    if not expired[routes[i]] then
+      count = count + tonumber(routes[i + 1])
     end
   end
   if count >= maxPerUser then

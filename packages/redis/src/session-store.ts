@@ -16,12 +16,11 @@ export interface OpenSessionRequest {
   maxConnectionsPerUser: number;
   pageSize: number;
   /**
-   * Edge nodes currently alive (heartbeat fresher than NODE_TTL_MS). When
-   * given, only their routes count toward the per-user limit, so a dead
-   * node's leftovers do not lock users out until the reaper runs. Omit it
-   * (or pass an empty list) to count every route.
+   * Edge nodes whose heartbeat expired but that are not reaped yet: their
+   * routes do not count toward the per-user limit, so a dead node's
+   * leftovers do not lock users out until the reaper runs. @default []
    */
-  liveNodeIds?: readonly string[];
+  expiredNodeIds?: readonly string[];
 }
 
 export interface ReplayedEvent {
@@ -63,7 +62,7 @@ export async function openSession(
       request.retentionMs,
       request.maxConnectionsPerUser,
       request.pageSize,
-      ...(request.liveNodeIds ?? []),
+      ...(request.expiredNodeIds ?? []),
     ],
   )) as ScriptReply[];
   if (reply[0] === ScriptCode.UserLimitReached) {

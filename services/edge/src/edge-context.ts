@@ -2,9 +2,11 @@ import type { KeyLayout, RedisClient } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeEnv } from './env.js';
+import type { ExpiredNodes } from './expired-nodes.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Connection, ConnectionShared } from './ws/connection.js';
+import type { UpstreamPublisher } from './ws/upstream-publisher.js';
 
 /** What the edge's handlers share. Built once in main.ts. */
 export interface EdgeContext {
@@ -23,7 +25,11 @@ export interface EdgeContext {
   readonly logger: Logger;
   readonly jwt: JwtVerifier;
   readonly criticalNames: ReadonlySet<string>;
-  /** Session work in flight (opening, replay, closeSession, SREM); shutdown waits for it. */
+  /** Client `publish` frames to the upstream stream. */
+  readonly upstream: UpstreamPublisher;
+  /** Dead, not yet reaped edge nodes (cached): the per-user limit ignores their routes. */
+  readonly expiredNodes: ExpiredNodes;
+  /** Session work in flight (opening, replay, closeSession, SREM, publish); shutdown waits for it. */
   readonly inFlight: Set<Promise<void>>;
   draining: boolean;
 }

@@ -6,20 +6,28 @@ import { createIngestHandler } from './http/ingest-handler.js';
 import { createMetricsHandler } from './http/metrics-handler.js';
 import { notFoundHandler } from './http/not-found-handler.js';
 import { createPresenceHandler } from './http/presence-handler.js';
+import { RequestTracker } from './request-tracker.js';
 import { createWsBehavior } from './ws/ws-behavior.js';
 
 export interface EdgeServer {
   /** Starts listening on 0.0.0.0:port; resolves with the bound port. */
   listen(port: number): Promise<number>;
-  /** Stops accepting connections; open sockets stay until closed. */
+  /**
+   * Stops accepting connections; open sockets stay until closed. Ingest
+   * answers from now on close their connection, so kept-alive producers
+   * reconnect elsewhere.
+   */
   stopListening(): void;
+  /** Resolves when no ingest request is in flight (shutdown lets them finish). */
+  ingestIdle(): Promise<void>;
 }
 
 /** The uWS app: the WebSocket endpoint and every HTTP route of protocol.md section 6. */
 export function createEdgeServer(ctx: EdgeContext): EdgeServer {
   const app = uWS.App();
+  const ingestRequests = new RequestTracker();
   app.ws('/v1/ws', createWsBehavior(ctx));
-  app.post('/v1/events', createIngestHandler(ctx));
+  app.post('/v1/events', ingestRequests.track(createIngestHandler(ctx)));
   app.get('/v1/users/:id/presence', createPresenceHandler(ctx));
   app.get('/healthz', createHealthHandler());
   app.get('/readyz', createReadyHandler(ctx));
@@ -45,9 +53,11 @@ export function createEdgeServer(ctx: EdgeContext): EdgeServer {
         });
       }),
     stopListening: () => {
+      ingestRequests.closeConnections();
       if (listenSocket === undefined) return;
       uWS.us_listen_socket_close(listenSocket);
       listenSocket = undefined;
     },
+    ingestIdle: () => ingestRequests.idle(),
   };
 }

@@ -3,7 +3,9 @@ import {
   createBlockingClient,
   createKeyLayout,
   createRedisClient,
+  removeNodeState,
   waitForReady,
+  type KeyLayout,
   type RedisClient,
 } from '@agentwire/redis';
 import { createLogger, createMetricsRegistry, type Logger } from '@agentwire/telemetry';
@@ -13,6 +15,7 @@ import { drainConnections } from './drain.js';
 import type { EdgeContext } from './edge-context.js';
 import { createEdgeServer } from './edge-server.js';
 import { parseEdgeEnv, type EdgeEnv } from './env.js';
+import { startExpiredNodes } from './expired-nodes.js';
 import { createInboxDispatcher } from './inbox-dispatcher.js';
 import { readInboxStartId, startInboxReader } from './inbox-reader.js';
 import { createJwtVerifier } from './jwt-verifier.js';
@@ -21,8 +24,10 @@ import { startNodeHeartbeat } from './node-heartbeat.js';
 import { checkShardAgreement } from './shard-agreement.js';
 import { isNativeUws } from './uws-native-check.js';
 import type { Connection } from './ws/connection.js';
+import { startConnectionSweeper } from './ws/connection-sweeper.js';
 import { startHeartbeatSweeper } from './ws/heartbeat-sweeper.js';
 import { catchUpFromLog } from './ws/session-opener.js';
+import { createUpstreamPublisher } from './ws/upstream-publisher.js';
 
 /** How long start-up waits for Redis before giving up (the orchestrator restarts us). */
 const REDIS_STARTUP_TIMEOUT_MS = 30_000;
@@ -30,6 +35,9 @@ const REDIS_STARTUP_TIMEOUT_MS = 30_000;
 const QUEUE_MAX_ITEMS = 10_000;
 /** Unacknowledged seqs tracked per connection. */
 const ACK_TRACK_CAPACITY = 1024;
+/** Rejected publish frames within the window below that close a connection with 4029. */
+const RATE_LIMIT_CLOSE_AFTER = 10;
+const RATE_LIMIT_VIOLATION_WINDOW_MS = 10_000;
 
 async function main(): Promise<void> {
   const env = loadEnv();
@@ -86,7 +94,28 @@ async function main(): Promise<void> {
   const metrics = createEdgeMetrics(
     createMetricsRegistry({ service: 'edge', instance: env.NODE_ID }),
   );
+  const loops = new AbortController();
+  // Alive first: a reaper that sees the fresh heartbeat leaves this node id alone.
+  await startNodeHeartbeat({
+    client: redis,
+    keys,
+    nodeId: env.NODE_ID,
+    ttlMs: env.NODE_TTL_MS,
+    logger,
+    signal: loops.signal,
+  });
+  await removePreviousNodeState(redis, keys, env.NODE_ID, logger);
+  const expiredNodes = await startExpiredNodes({
+    client: redis,
+    keys,
+    nodeId: env.NODE_ID,
+    ttlMs: env.NODE_TTL_MS,
+    logger,
+    signal: loops.signal,
+  });
+
   const registry = new ConnectionRegistry<Connection>();
+  const inFlight = new Set<Promise<void>>();
   const ctx: EdgeContext = {
     env,
     nodeId: env.NODE_ID,
@@ -102,6 +131,12 @@ async function main(): Promise<void> {
         queueMaxItems: QUEUE_MAX_ITEMS,
         queueMaxBytes: env.SEND_BUFFER_HARD_BYTES,
         ackTrackCapacity: ACK_TRACK_CAPACITY,
+        publish: {
+          ratePerSec: env.UPSTREAM_RATE_PER_SEC,
+          burst: env.UPSTREAM_BURST,
+          closeAfterViolations: RATE_LIMIT_CLOSE_AFTER,
+          violationWindowMs: RATE_LIMIT_VIOLATION_WINDOW_MS,
+        },
       },
       metrics,
       catchUp: (conn) => catchUpFromLog(ctx, conn),
@@ -110,19 +145,20 @@ async function main(): Promise<void> {
     logger,
     jwt: createJwtVerifier(env.JWT_SECRET),
     criticalNames: new Set(env.CRITICAL_EVENTS),
-    inFlight: new Set(),
+    upstream: createUpstreamPublisher({
+      client: ingestRedis,
+      keys,
+      idempotencyMs: env.UPSTREAM_IDEMPOTENCY_MS,
+      maxLen: env.UPSTREAM_MAXLEN,
+      metrics,
+      logger,
+      inFlight,
+    }),
+    expiredNodes,
+    inFlight,
     draining: false,
   };
 
-  const loops = new AbortController();
-  await startNodeHeartbeat({
-    client: redis,
-    keys,
-    nodeId: env.NODE_ID,
-    ttlMs: env.NODE_TTL_MS,
-    logger,
-    signal: loops.signal,
-  });
   // Read before listening: every entry appended from here on is for this process's sockets.
   const startId = await readInboxStartId(redis, keys.inbox(env.NODE_ID));
   const reader = startInboxReader({
@@ -135,6 +171,13 @@ async function main(): Promise<void> {
     signal: loops.signal,
   });
   startHeartbeatSweeper(ctx.connections, env.HEARTBEAT_MS, loops.signal);
+  startConnectionSweeper({
+    connections: ctx.connections,
+    ackTimeoutMs: env.ACK_TIMEOUT_MS,
+    ackCloseMultiplier: env.ACK_CLOSE_MULTIPLIER,
+    metrics,
+    signal: loops.signal,
+  });
 
   const server = createEdgeServer(ctx);
   const port = await server.listen(env.PORT);
@@ -152,11 +195,17 @@ async function main(): Promise<void> {
     }, env.DRAIN_GRACE_MS);
     forceExit.unref();
 
+    // Not ready at once (the balancer stops sending), then no new connections.
     ctx.draining = true;
     server.stopListening();
-    drainConnections(ctx.connections);
-    // Route clean-ups (closeSession) of the closed sockets, and sessions still
-    // opening. Without Redis they cannot finish: the reaper removes the routes.
+    // Reconnects spread over DRAIN_WINDOW_MS; live delivery goes on meanwhile.
+    const drained = await drainConnections(ctx.connections, env.DRAIN_WINDOW_MS);
+    logger.info({ connections: drained }, 'connections drained');
+    // Ingest requests already received finish (they may be durable already).
+    await Promise.race([server.ingestIdle(), sleep(deadline - Date.now())]);
+    // Route clean-ups (closeSession) of the closed sockets, sessions still
+    // opening, publishes in flight. Without Redis they cannot finish: the
+    // reaper removes the routes.
     while (ctx.inFlight.size > 0 && Date.now() < deadline && redis.status === 'ready') {
       await Promise.race([Promise.allSettled([...ctx.inFlight]), sleep(100)]);
     }
@@ -173,6 +222,26 @@ async function main(): Promise<void> {
         process.exit(1);
       });
     });
+  }
+}
+
+/**
+ * NODE_ID is stable across restarts in some deployments (Kubernetes: the pod
+ * name, kept when a container restarts). Whatever a previous process with
+ * this id left (routes in its users, its user set, its inbox) describes
+ * sockets that no longer exist: remove it before listening, rather than
+ * waiting for the reaper, which never comes while this id heartbeats.
+ */
+async function removePreviousNodeState(
+  client: RedisClient,
+  keys: KeyLayout,
+  nodeId: string,
+  logger: Logger,
+): Promise<void> {
+  const users = await client.scard(keys.nodeUsers(nodeId));
+  await removeNodeState(client, keys, nodeId);
+  if (users > 0) {
+    logger.info({ users }, 'removed the routes a previous process with this NODE_ID left');
   }
 }
 

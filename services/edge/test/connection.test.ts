@@ -1,35 +1,8 @@
 import { Registry } from '@agentwire/telemetry';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEdgeMetrics, type EdgeMetrics } from '../src/metrics.js';
-import { Connection, type ConnectionShared, type WireSocket } from '../src/ws/connection.js';
-
-/** A uWS socket stand-in: records sends, simulates buffered bytes, closes synchronously. */
-class FakeSocket implements WireSocket {
-  sent: string[] = [];
-  buffered = 0;
-  sendStatus = 1;
-  closed: { code: number; reason: string } | undefined;
-  onEnd: (() => void) | undefined;
-  corks = 0;
-
-  send(message: string): number {
-    if (this.closed) throw new Error('send on a closed socket');
-    this.sent.push(message);
-    return this.sendStatus;
-  }
-  getBufferedAmount(): number {
-    if (this.closed) throw new Error('getBufferedAmount on a closed socket');
-    return this.buffered;
-  }
-  end(code?: number, reason?: string): void {
-    this.closed = { code: code ?? 0, reason: reason ?? '' };
-    this.onEnd?.();
-  }
-  cork(cb: () => void): void {
-    this.corks++;
-    cb();
-  }
-}
+import { Connection, type ConnectionShared } from '../src/ws/connection.js';
+import { FakeSocket } from './support/fake-socket.js';
 
 const frameOf = (seq: number): string => `{"type":"event","seq":${seq},"id":"e${seq}"}`;
 const nonCriticalFrame = (label: string): string =>
@@ -49,6 +22,7 @@ beforeEach(() => {
       queueMaxItems: 100,
       queueMaxBytes: 100_000,
       ackTrackCapacity: 64,
+      publish: { ratePerSec: 2, burst: 3, closeAfterViolations: 4, violationWindowMs: 1000 },
     },
     metrics,
     catchUp: (conn) => catchUps.push(conn),
@@ -280,5 +254,27 @@ describe('Connection closing', () => {
     conn.onDrain();
     await waiting;
     expect(released).toBe(true);
+  });
+});
+
+describe('Connection reconnect and publish admission', () => {
+  it('announces a reconnect after what was staged and stays open', () => {
+    const { conn, socket } = liveConnection(0);
+    const dirty: Connection[] = [];
+    conn.offer(1, frameOf(1), 'ep', 1, dirty);
+    expect(conn.announceReconnect(1500)).toBe(true);
+    expect(socket.sent).toEqual([frameOf(1), '{"type":"reconnect","afterMs":1500}']);
+    expect(socket.closed).toBeUndefined();
+    // Still live: events keep flowing until the drain closes the socket.
+    batch(conn, [[2, frameOf(2)]]);
+    expect(socket.sent.at(-1)).toBe(frameOf(2));
+  });
+
+  it('applies its publish rate limit: burst, then rejections, then close', () => {
+    const { conn } = liveConnection(0);
+    // Limits of this file: burst 3, 2/s, close on the 4th rejection within 1 s.
+    expect([1, 2, 3].map(() => conn.admitPublish(0))).toEqual(['accept', 'accept', 'accept']);
+    expect([1, 2, 3].map(() => conn.admitPublish(10))).toEqual(['reject', 'reject', 'reject']);
+    expect(conn.admitPublish(20)).toBe('close');
   });
 });

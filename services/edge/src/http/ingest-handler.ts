@@ -1,9 +1,13 @@
+import { isUtf8 } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, Limits, validateIngestEvent, type AcceptedEvent } from '@agentwire/protocol';
 import { appendToIngest } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
-import { createBearerCheck } from './bearer.js';
-import { BodyTooLargeError, readBody, RequestAbortedError } from './read-body.js';
+import { createBearerCheck, parseBearer } from './bearer.js';
+import { parseIngestLimitsEnv, type IngestLimits } from './ingest-limits-env.js';
+import { IngestRateLimiter, retryAfterSeconds } from './ingest-rate-limiter.js';
+import { BodyTimeoutError, BodyTooLargeError, readBody, RequestAbortedError } from './read-body.js';
 import { guardRequest, replyJson, Status, type RequestGuard } from './respond.js';
 
 interface ItemError {
@@ -11,41 +15,59 @@ interface ItemError {
   message: string;
 }
 
-type Outcome =
-  | { status: string; body: unknown; retryAfter?: boolean; closeConnection?: boolean }
-  | { accepted: AcceptedEvent[] };
+/** A refusal (or the 202) as it goes on the wire; `retryAfter` in seconds. */
+interface Answer {
+  status: string;
+  body: unknown;
+  retryAfter?: number;
+  closeConnection?: boolean;
+}
+
+type Outcome = Answer | { accepted: AcceptedEvent[] };
 
 /**
  * POST /v1/events (protocol.md section 6). Answers 202 only after every
  * event of the request is in its ingest stream; a rejected batch appends
  * nothing. Redis unreachable: 503 with Retry-After, never a hang (the ingest
  * client has no offline queue).
+ *
+ * Hostile input: the body must arrive within INGEST_BODY_TIMEOUT_MS (408),
+ * be valid UTF-8 (400) and not content-encoded (415); the Content-Type is
+ * not consulted (the body is JSON whatever it says). Events over the token's
+ * rate get 429 with Retry-After; a rejected request appends nothing.
  */
 export function createIngestHandler(
   ctx: EdgeContext,
+  ingestLimits: IngestLimits = parseIngestLimitsEnv(),
 ): (res: HttpResponse, req: HttpRequest) => void {
   const tokenMatches = createBearerCheck(ctx.env.INGEST_TOKEN);
   const limit = ctx.env.INGEST_MAX_BODY_BYTES;
+  const bodyLimits = { maxBytes: limit, timeoutMs: ingestLimits.INGEST_BODY_TIMEOUT_MS };
+  const rateLimiter = new IngestRateLimiter(
+    ingestLimits.INGEST_RATE_PER_SEC,
+    ingestLimits.INGEST_BURST,
+  );
   const rules = { maxEventBytes: ctx.env.MAX_EVENT_BYTES, criticalNames: ctx.criticalNames };
   const requests = {
     count: (status: string) => ctx.metrics.ingestRequests.labels(status.slice(0, 3)).inc(),
   };
 
-  const answer = (
-    res: HttpResponse,
-    guard: RequestGuard,
-    outcome: Exclude<Outcome, { accepted: AcceptedEvent[] }>,
-  ) => {
+  const answer = (res: HttpResponse, guard: RequestGuard, outcome: Answer) => {
     requests.count(outcome.status);
     replyJson(res, guard, outcome.status, outcome.body, {
-      headers: outcome.retryAfter ? { 'retry-after': '1' } : undefined,
+      headers:
+        outcome.retryAfter === undefined
+          ? undefined
+          : { 'retry-after': String(outcome.retryAfter) },
       closeConnection: outcome.closeConnection,
     });
   };
 
   return (res, req) => {
+    // uWS frees req when this function returns: copy every header first.
     const authorization = req.getHeader('authorization');
     const contentLength = req.getHeader('content-length');
+    const contentEncoding = req.getHeader('content-encoding');
     const guard = guardRequest(res);
 
     if (!tokenMatches(authorization)) {
@@ -59,16 +81,33 @@ export function createIngestHandler(
       });
       return;
     }
+    // Only known to pass authentication here, so the key is a configured token.
+    const token = parseBearer(authorization) as string;
+    if (contentEncoding !== '' && contentEncoding.toLowerCase() !== 'identity') {
+      answer(res, guard, unsupportedEncoding(contentEncoding));
+      return;
+    }
     if (contentLength !== '' && Number(contentLength) > limit) {
       answer(res, guard, tooLargeBody(limit));
       return;
     }
+    // An exhausted budget is refused before the body is read.
+    const early = rateLimiter.peek(token, performance.now());
+    if (!early.ok) {
+      answer(res, guard, { ...rateLimited(early.retryAfterMs), closeConnection: true });
+      return;
+    }
 
-    readBody(res, guard, limit)
+    readBody(res, guard, bodyLimits)
       .then(async (body) => {
         const outcome = validateBody(body, rules);
         if (!('accepted' in outcome)) {
           answer(res, guard, outcome);
+          return;
+        }
+        const decision = rateLimiter.take(token, outcome.accepted.length, performance.now());
+        if (!decision.ok) {
+          answer(res, guard, rateLimited(decision.retryAfterMs));
           return;
         }
         if (ctx.ingestRedis.status !== 'ready') {
@@ -94,6 +133,14 @@ export function createIngestHandler(
           answer(res, guard, tooLargeBody(limit));
           return;
         }
+        if (error instanceof BodyTimeoutError) {
+          answer(res, guard, {
+            status: Status.requestTimeout,
+            body: { error: ErrorCode.BadRequest, message: error.message },
+            closeConnection: true,
+          });
+          return;
+        }
         ctx.logger.error({ err: error }, 'ingest request failed');
         answer(res, guard, {
           status: Status.internalError,
@@ -105,6 +152,8 @@ export function createIngestHandler(
 
 /** Parses and validates the whole request before anything is appended. */
 function validateBody(body: Buffer, rules: Parameters<typeof validateIngestEvent>[1]): Outcome {
+  // toString would turn invalid bytes into U+FFFD and change the producer's data silently.
+  if (!isUtf8(body)) return badRequest('body is not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -148,7 +197,7 @@ function badRequest(message: string): Outcome {
   };
 }
 
-function tooLargeBody(limit: number): { status: string; body: unknown; closeConnection: boolean } {
+function tooLargeBody(limit: number): Answer {
   return {
     status: Status.payloadTooLarge,
     body: { error: ErrorCode.TooLarge, message: `request body exceeds ${limit} bytes` },
@@ -156,10 +205,33 @@ function tooLargeBody(limit: number): { status: string; body: unknown; closeConn
   };
 }
 
-function unavailable(): { status: string; body: unknown; retryAfter: boolean } {
+function unavailable(): Answer {
   return {
     status: Status.unavailable,
     body: { error: ErrorCode.Unavailable, message: 'event store unreachable, retry' },
-    retryAfter: true,
+    retryAfter: 1,
+  };
+}
+
+function rateLimited(retryAfterMs: number): Answer {
+  const seconds = retryAfterSeconds(retryAfterMs);
+  return {
+    status: Status.tooManyRequests,
+    body: {
+      error: ErrorCode.RateLimited,
+      message: `ingest rate limit of this node reached; retry in ${seconds} s`,
+    },
+    retryAfter: seconds,
+  };
+}
+
+function unsupportedEncoding(encoding: string): Answer {
+  return {
+    status: Status.unsupportedMediaType,
+    body: {
+      error: ErrorCode.BadRequest,
+      message: `Content-Encoding "${encoding.slice(0, 32)}" is not supported; send the JSON uncompressed`,
+    },
+    closeConnection: true,
   };
 }

@@ -78,7 +78,12 @@ export const Status = {
   unauthorized: '401 Unauthorized',
   forbidden: '403 Forbidden',
   notFound: '404 Not Found',
+  methodNotAllowed: '405 Method Not Allowed',
+  requestTimeout: '408 Request Timeout',
   payloadTooLarge: '413 Payload Too Large',
+  unsupportedMediaType: '415 Unsupported Media Type',
+  upgradeRequired: '426 Upgrade Required',
+  tooManyRequests: '429 Too Many Requests',
   internalError: '500 Internal Server Error',
   unavailable: '503 Service Unavailable',
 } as const;

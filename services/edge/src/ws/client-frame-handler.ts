@@ -1,9 +1,8 @@
-import { CloseCode, decodeClientFrame, ErrorCode } from '@agentwire/protocol';
+import { CloseCode, decodeClientFrame } from '@agentwire/protocol';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
 import { SERVER_ERROR_CLOSE } from './server-error-close.js';
-import { errorFrame } from './server-frames.js';
 import { openConnectionSession } from './session-opener.js';
 
 /**
@@ -12,7 +11,8 @@ import { openConnectionSession } from './session-opener.js';
  *   hello with malformed fields 4400;
  * - after hello, before welcome: any frame closes (a second hello 4400,
  *   anything else 4001: the client cannot know a seq yet);
- * - after welcome: ack and publish; a hello or malformed frame closes 4400.
+ * - after welcome: ack and publish (see upstream-publisher.ts); a hello or
+ *   malformed frame closes 4400.
  */
 export function handleClientText(ctx: EdgeContext, conn: Connection, text: string): void {
   const decoded = decodeClientFrame(text);
@@ -56,11 +56,7 @@ export function handleClientText(ctx: EdgeContext, conn: Connection, text: strin
           conn.end(CloseCode.ProtocolError, `ack ${frame.seq} is above the highest seq sent`);
         }
       } else if (frame.type === 'publish') {
-        // Upstream publishing is not wired into this node yet: answer the frame, keep the socket.
-        conn.sendControl(
-          errorFrame(ErrorCode.Unavailable, 'publish is not available on this node', frame.id),
-          Date.now(),
-        );
+        ctx.upstream.publish(conn, frame);
       } else {
         conn.end(CloseCode.ProtocolError, 'second hello');
       }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CloseCode, type HelloFrame } from '@agentwire/protocol';
 import { openSession, type OpenSessionResult } from '@agentwire/redis';
 import type { EdgeContext } from '../edge-context.js';
+import { warnThrottled } from '../log-throttle.js';
 import type { TokenCheck } from '../jwt-verifier.js';
 import type { Connection } from './connection.js';
 import { replayThenGoLive } from './replay.js';
@@ -38,7 +39,11 @@ export async function openConnectionSession(
   conn.helloLastSeq = hello.lastSeq ?? 0;
   if (ctx.registry.add(auth.userId, conn)) {
     ctx.redis.sadd(ctx.keys.nodeUsers(ctx.nodeId), auth.userId).catch((error: unknown) => {
-      ctx.logger.warn({ err: error, userId: auth.userId }, 'SADD of the node user set failed');
+      warnThrottled(
+        ctx.logger,
+        { err: error, userId: auth.userId },
+        'SADD of the node user set failed',
+      );
     });
   }
 
@@ -60,12 +65,14 @@ export async function openConnectionSession(
       retentionMs: ctx.env.RETENTION_MS,
       maxConnectionsPerUser: ctx.env.MAX_CONNECTIONS_PER_USER,
       pageSize: ctx.env.REPLAY_PAGE_SIZE,
+      // Routes of nodes whose heartbeat expired do not count toward the limit.
+      expiredNodeIds: ctx.expiredNodes.ids(),
     });
   } catch (error) {
     // Whether the script ran is unknown: leave the route count alone rather
     // than risk removing another live connection's route.
     conn.session = 'none';
-    ctx.logger.warn({ err: error, userId: auth.userId }, 'openSession failed');
+    warnThrottled(ctx.logger, { err: error, userId: auth.userId }, 'openSession failed');
     if (conn.isClosed) finishRelease(ctx, conn);
     else conn.end(SERVER_ERROR_CLOSE, 'session store unavailable, retry');
     return;
@@ -80,7 +87,10 @@ export async function openConnectionSession(
     return;
   }
   if (!result.ok) {
-    conn.end(CloseCode.LimitReached, `too many connections for this user (${result.connections})`);
+    conn.end(
+      CloseCode.LimitReached,
+      `too many connections for this user (${result.connections} of ${ctx.env.MAX_CONNECTIONS_PER_USER})`,
+    );
     return;
   }
 
@@ -112,7 +122,7 @@ export async function openConnectionSession(
     ctx.metrics.replayEvents.observe(replayed);
     ctx.metrics.replayDuration.observe((performance.now() - startedAt) / 1000);
   } catch (error) {
-    ctx.logger.warn({ err: error, userId: auth.userId }, 'replay failed');
+    warnThrottled(ctx.logger, { err: error, userId: auth.userId }, 'replay failed');
     conn.end(SERVER_ERROR_CLOSE, 'replay failed, retry');
   }
 }
@@ -120,7 +130,7 @@ export async function openConnectionSession(
 /** Starts a gap catch-up from the log (the Connection's catchUp hook). */
 export function catchUpFromLog(ctx: EdgeContext, conn: Connection): void {
   replayThenGoLive(ctx, conn, [], true).catch((error: unknown) => {
-    ctx.logger.warn({ err: error, userId: conn.userId }, 'catch-up read failed');
+    warnThrottled(ctx.logger, { err: error, userId: conn.userId }, 'catch-up read failed');
     conn.end(SERVER_ERROR_CLOSE, 'replay failed, retry');
   });
 }

@@ -1,5 +1,6 @@
 import { closeSession } from '@agentwire/redis';
 import type { EdgeContext } from '../edge-context.js';
+import { warnThrottled } from '../log-throttle.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
 
@@ -30,7 +31,8 @@ async function release(ctx: EdgeContext, conn: Connection): Promise<void> {
     try {
       await closeSession(ctx.redis, ctx.keys, userId, ctx.nodeId);
     } catch (error) {
-      ctx.logger.warn(
+      warnThrottled(
+        ctx.logger,
         { err: error, userId },
         'closeSession failed; the route is reaped with the node',
       );
@@ -41,6 +43,6 @@ async function release(ctx: EdgeContext, conn: Connection): Promise<void> {
   try {
     await ctx.redis.srem(ctx.keys.nodeUsers(ctx.nodeId), userId);
   } catch (error) {
-    ctx.logger.warn({ err: error, userId }, 'SREM of the node user set failed');
+    warnThrottled(ctx.logger, { err: error, userId }, 'SREM of the node user set failed');
   }
 }

@@ -1,6 +1,7 @@
 import { CloseCode, ErrorCode, type PublishFrame } from '@agentwire/protocol';
 import { appendUpstream, type KeyLayout, type RedisClient } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
+import { warnThrottled } from '../log-throttle.js';
 import type { EdgeMetrics } from '../metrics.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
@@ -25,9 +26,6 @@ export interface UpstreamPublisher {
   publish(conn: Connection, frame: PublishFrame): void;
 }
 
-/** One warning per this interval at most: a Redis outage must not log per frame. */
-const WARN_EVERY_MS = 5000;
-
 /**
  * Upstream messages (protocol.md section 4): rate limit, then an append to
  * the upstream stream tagged with the connection's authenticated user id
@@ -44,16 +42,16 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
     rateLimited: metrics.upstreamRejected.labels(ErrorCode.RateLimited),
     unavailable: metrics.upstreamRejected.labels(ErrorCode.Unavailable),
   };
-  let lastWarnAt = 0;
 
   const unavailable = (conn: Connection, id: string, error?: unknown): void => {
     rejected.unavailable.inc();
     const now = Date.now();
-    if (error !== undefined && now - lastWarnAt >= WARN_EVERY_MS) {
-      lastWarnAt = now;
-      logger.warn({ err: error }, 'upstream append failed');
-    }
-    conn.sendControl(errorFrame(ErrorCode.Unavailable, 'upstream store unavailable, retry', id), now);
+    // A Redis outage must not log once per frame.
+    if (error !== undefined) warnThrottled(logger, { err: error }, 'upstream append failed');
+    conn.sendControl(
+      errorFrame(ErrorCode.Unavailable, 'upstream store unavailable, retry', id),
+      now,
+    );
   };
 
   return {

@@ -3,6 +3,7 @@ import { CloseCode, ErrorCode } from '@agentwire/protocol';
 import uWS from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { parseBearer } from '../http/bearer.js';
+import { handshakeProblem, refuseHandshake } from '../http/websocket-handshake.js';
 import { Connection } from './connection.js';
 import { handleClientText } from './client-frame-handler.js';
 import { disconnectCodeLabel } from './disconnect-code-label.js';
@@ -45,6 +46,17 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
       const secExtensions = req.getHeader('sec-websocket-extensions');
       const authorization = req.getHeader('authorization');
       const origin = req.getHeader('origin');
+      // uWS checks only the key's length; version and Upgrade header are checked here (RFC 6455 4.2.1).
+      const problem = handshakeProblem({
+        method: req.getMethod(),
+        upgrade: req.getHeader('upgrade'),
+        version: req.getHeader('sec-websocket-version'),
+        key: secKey,
+      });
+      if (problem !== undefined) {
+        refuseHandshake(res, problem);
+        return;
+      }
 
       // Browsers always send Origin; clients without one (servers, CLIs) are not subject to it.
       if (allowedOrigins.size > 0 && origin !== '' && !allowedOrigins.has(origin)) {
@@ -74,7 +86,10 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
       void ctx.jwt.verify(token).then((check) => {
         if (aborted) return;
         res.cork(() => {
-          if (check.ok) {
+          if (ctx.draining) {
+            // The drain started while the token was checked: the drain plan does not include us.
+            refuseUpgrade(res, '503 Service Unavailable', ErrorCode.Unavailable, 'node draining');
+          } else if (check.ok) {
             res.upgrade(newConnection(check.userId), secKey, secProtocol, secExtensions, context);
           } else {
             refuseUpgrade(res, '401 Unauthorized', ErrorCode.Unauthorized, check.reason);
