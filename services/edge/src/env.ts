@@ -14,6 +14,7 @@ import {
 } from '@agentwire/config';
 import { DEFAULT_CRITICAL_EVENTS, Limits } from '@agentwire/protocol';
 import { z } from 'zod';
+import { ingestLimitsEnvSchema } from './http/ingest-limits-env.js';
 
 /**
  * The edge's environment (protocol.md section 7 plus the service extras).
@@ -88,6 +89,7 @@ export const edgeEnvSchema = {
   ALLOW_UWS_FALLBACK: booleanFlag(false),
   /** Directory served under GET /demo/ when set. */
   DEMO_DIR: z.string().optional(),
+  ...ingestLimitsEnvSchema,
   /** @default info */
   LOG_LEVEL: logLevel,
 };
@@ -115,5 +117,6 @@ export function parseEdgeEnv(env: Record<string, string | undefined> = process.e
   return Object.freeze({
     ...parsed,
     INGEST_MAX_BODY_BYTES: parsed.INGEST_MAX_BODY_BYTES || parsed.MAX_EVENT_BYTES * 1000 + 65536,
+    INGEST_BURST: parsed.INGEST_BURST || parsed.INGEST_RATE_PER_SEC,
   });
 }

@@ -70,13 +70,13 @@ describe('invalid UTF-8 in a text frame', () => {
 });
 
 describe('binary and non-data frames', () => {
-  it('closes 4400 on a binary frame before hello and after welcome', async () => {
+  it('closes a binary frame before hello 4001 (not a hello) and after welcome 4400', async () => {
     await whileBystanding(async () => {
       const early = await TestWsClient.connect(edge().wsUrl);
       early.sendRaw(Buffer.from([0, 1, 2, 3]), true);
       const late = await welcomed();
       late.sendRaw(Buffer.from('{"type":"ack","seq":0}'), true);
-      expect((await early.closed).code).toBe(4400);
+      expect((await early.closed).code).toBe(4001);
       expect((await late.closed).code).toBe(4400);
     });
   });

@@ -1,6 +1,6 @@
 import { ConfigError } from '@agentwire/config';
 import { describe, expect, it } from 'vitest';
-import { parseIngestLimitsEnv } from '../src/http/ingest-limits-env.js';
+import { parseEdgeEnv } from '../src/env.js';
 import { IngestRateLimiter, retryAfterSeconds } from '../src/http/ingest-rate-limiter.js';
 
 describe('IngestRateLimiter', () => {
@@ -71,7 +71,17 @@ describe('IngestRateLimiter', () => {
   });
 });
 
-describe('parseIngestLimitsEnv', () => {
+const required = { JWT_SECRET: '0123456789abcdef', INGEST_TOKEN: 'tok' };
+const parseIngestLimitsEnv = (env: Record<string, string>) => {
+  const parsed = parseEdgeEnv({ ...required, ...env });
+  return {
+    INGEST_RATE_PER_SEC: parsed.INGEST_RATE_PER_SEC,
+    INGEST_BURST: parsed.INGEST_BURST,
+    INGEST_BODY_TIMEOUT_MS: parsed.INGEST_BODY_TIMEOUT_MS,
+  };
+};
+
+describe('ingest limit settings', () => {
   it('has defaults, and a burst of one second of the rate', () => {
     expect(parseIngestLimitsEnv({})).toEqual({
       INGEST_RATE_PER_SEC: 100_000,

@@ -5,7 +5,7 @@ import { appendToIngest } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { createBearerCheck, parseBearer } from './bearer.js';
-import { parseIngestLimitsEnv, type IngestLimits } from './ingest-limits-env.js';
+import type { IngestLimits } from './ingest-limits-env.js';
 import { IngestRateLimiter, retryAfterSeconds } from './ingest-rate-limiter.js';
 import { BodyTimeoutError, BodyTooLargeError, readBody, RequestAbortedError } from './read-body.js';
 import { guardRequest, replyJson, Status, type RequestGuard } from './respond.js';
@@ -38,7 +38,7 @@ type Outcome = Answer | { accepted: AcceptedEvent[] };
  */
 export function createIngestHandler(
   ctx: EdgeContext,
-  ingestLimits: IngestLimits = parseIngestLimitsEnv(),
+  ingestLimits: IngestLimits = ctx.env,
 ): (res: HttpResponse, req: HttpRequest) => void {
   const tokenMatches = createBearerCheck(ctx.env.INGEST_TOKEN);
   const limit = ctx.env.INGEST_MAX_BODY_BYTES;

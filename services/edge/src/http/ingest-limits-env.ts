@@ -1,9 +1,7 @@
-import { nonNegativeInt, parseEnv, positiveInt } from '@agentwire/config';
+import { nonNegativeInt, positiveInt } from '@agentwire/config';
 
 /**
- * Settings of POST /v1/events hardening. Kept apart from env.ts until they
- * are folded into the edge's schema; parsed with the same helpers, so a bad
- * value fails the start with the variable's name.
+ * Settings of POST /v1/events hardening, part of the edge's env schema.
  */
 export const ingestLimitsEnvSchema = {
   /**
@@ -21,17 +19,7 @@ export const ingestLimitsEnvSchema = {
 export interface IngestLimits {
   /** Events per second; 0 = unlimited. */
   readonly INGEST_RATE_PER_SEC: number;
-  /** Resolved bucket size (never 0 when a rate is set). */
+  /** Resolved bucket size (one second of the rate when INGEST_BURST is 0). */
   readonly INGEST_BURST: number;
   readonly INGEST_BODY_TIMEOUT_MS: number;
-}
-
-export function parseIngestLimitsEnv(
-  env: Record<string, string | undefined> = process.env,
-): IngestLimits {
-  const parsed = parseEnv(ingestLimitsEnvSchema, env);
-  return Object.freeze({
-    ...parsed,
-    INGEST_BURST: parsed.INGEST_BURST || parsed.INGEST_RATE_PER_SEC,
-  });
 }

@@ -117,7 +117,12 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
       const conn = ws.getUserData().conn;
       if (conn.isClosed) return;
       if (isBinary) {
-        conn.end(CloseCode.ProtocolError, 'binary frames are not part of the protocol');
+        // Before welcome the contract closes anything but a hello with 4001.
+        const welcomed = conn.state === 'replaying' || conn.state === 'live';
+        conn.end(
+          welcomed ? CloseCode.ProtocolError : CloseCode.Unauthorized,
+          'binary frames are not part of the protocol',
+        );
         return;
       }
       if (message.byteLength > env.MAX_PAYLOAD) {
