@@ -63,3 +63,25 @@ export function processStatsByPhase(
   }
   return rows;
 }
+
+/**
+ * CPU of everything else on the host per phase: the machine's average minus
+ * the sampled processes' averages (never below 0). On a shared host this says
+ * how much the numbers of a phase were disturbed.
+ */
+export function otherCpuByPhase(
+  rows: readonly ProcessPhaseStats[],
+  machineName: string,
+): Map<string, number> {
+  const machine = new Map<string, number>();
+  const ours = new Map<string, number>();
+  for (const row of rows) {
+    if (!Number.isFinite(row.cpuAvg)) continue;
+    if (row.process === machineName) machine.set(row.phase, row.cpuAvg);
+    else ours.set(row.phase, (ours.get(row.phase) ?? 0) + row.cpuAvg);
+  }
+  const other = new Map<string, number>();
+  for (const [phase, total] of machine)
+    other.set(phase, Math.max(0, total - (ours.get(phase) ?? 0)));
+  return other;
+}

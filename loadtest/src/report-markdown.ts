@@ -1,4 +1,6 @@
 import { int, ms } from './console-summary.js';
+import { otherCpuByPhase } from './phase-stats.js';
+import { MACHINE } from './process-sampler.js';
 import type { ReportChart } from './report-charts.js';
 import { isFleet, isIngest, type RunReport } from './run-report.js';
 
@@ -14,7 +16,12 @@ export function reportMarkdown(report: RunReport, charts: readonly ReportChart[]
   lines.push('## Machine', '');
   lines.push(`- ${m.nproc} CPUs, ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`);
   lines.push(`- Node ${m.node}, Redis ${m.redis}`);
-  lines.push(`- Load generator, services and Redis share this machine.`, '');
+  lines.push(
+    'targets' in report.system
+      ? "- This is the load generator's machine; the targets may run elsewhere."
+      : '- Load generator, services and Redis share this machine.',
+    '',
+  );
   lines.push('## System under test', '');
   if ('targets' in report.system) {
     lines.push(`Existing deployment: ${report.system.targets.join(', ')}`, '');
@@ -113,12 +120,21 @@ export function reportMarkdown(report: RunReport, charts: readonly ReportChart[]
     );
     lines.push('| phase | process | CPU avg % | CPU max % | RSS max MiB | RSS end MiB |');
     lines.push('| --- | --- | ---: | ---: | ---: | ---: |');
+    const other = otherCpuByPhase(report.processStats, MACHINE);
     // A window shorter than one sampling interval has no samples: nothing to show.
-    for (const row of report.processStats.filter((r) => r.samples > 0)) {
+    const rows = report.processStats.filter((r) => r.samples > 0);
+    rows.forEach((row, i) => {
       lines.push(
         `| ${row.phase} | ${row.process} | ${fixed(row.cpuAvg, 0)} | ${fixed(row.cpuMax, 0)} | ${fixed(row.rssMaxMiB, 1)} | ${fixed(row.rssEndMiB, 1)} |`,
       );
-    }
+      const lastOfPhase = rows[i + 1]?.phase !== row.phase;
+      const otherCpu = other.get(row.phase);
+      if (lastOfPhase && otherCpu !== undefined) {
+        lines.push(
+          `| ${row.phase} | other work on the host (machine minus the above) | ${fixed(otherCpu, 0)} | | | |`,
+        );
+      }
+    });
     lines.push('');
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processStatsByPhase } from '../src/phase-stats.js';
+import { otherCpuByPhase, processStatsByPhase } from '../src/phase-stats.js';
 
 describe('processStatsByPhase', () => {
   const MiB = 1024 * 1024;
@@ -31,5 +31,31 @@ describe('processStatsByPhase', () => {
     const [row] = processStatsByPhase([edge], [{ name: 'gap', startSec: 2, endSec: 4 }]);
     expect(row?.samples).toBe(0);
     expect(row?.cpuAvg).toBeNaN();
+  });
+});
+
+describe('otherCpuByPhase', () => {
+  it('is the machine CPU minus the sampled processes, per phase, never negative', () => {
+    const row = (phase: string, process: string, cpuAvg: number) => ({
+      phase,
+      process,
+      cpuAvg,
+      samples: 1,
+      cpuMax: cpuAvg,
+      rssMaxMiB: 1,
+      rssEndMiB: 1,
+    });
+    const other = otherCpuByPhase(
+      [
+        row('a', 'edge', 40),
+        row('a', 'redis', 20),
+        row('a', 'machine', 100),
+        row('b', 'edge', 50),
+        row('b', 'machine', 45),
+      ],
+      'machine',
+    );
+    expect(other.get('a')).toBe(40);
+    expect(other.get('b')).toBe(0);
   });
 });
