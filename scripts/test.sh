@@ -21,4 +21,4 @@ npx vitest run --project unit
 echo "== integration tests (single Redis)"
 AW_TEST_TOPOLOGY=single npx vitest run --project integration
 echo "== integration tests (3-master Redis Cluster)"
-AW_TEST_TOPOLOGY=cluster npx vitest run --project integration --exclude '**/redis-restart.int.test.ts'
+AW_TEST_TOPOLOGY=cluster npx vitest run --project integration

@@ -25,7 +25,7 @@ interface OwnedShard {
 }
 
 /**
- * Decides which shards this replica owns. Every tick (a quarter of the lease
+ * Decides which shards this replica owns. Every tick (an eighth of the lease
  * TTL) it heartbeats, renews its leases, and moves toward an even share:
  * ceil(SHARDS / live replicas). Extras are released only after their
  * consumer stopped, so a shard is never processed by two replicas at once
@@ -47,9 +47,9 @@ export class ShardBalancer {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    // A quarter of the TTL: a renewal can fail twice and still land in time, and a
-    // dead replica's shards are picked up at most a quarter TTL after its leases expire.
-    const interval = Math.max(75, Math.floor(this.options.leaseTtlMs / 4));
+    // An eighth of the TTL: renewals can fail several times and still land in time,
+    // and a dead replica's shards are picked up within an eighth TTL of their expiry.
+    const interval = Math.max(50, Math.floor(this.options.leaseTtlMs / 8));
     while (!signal.aborted) {
       try {
         await this.tick();
@@ -72,8 +72,9 @@ export class ShardBalancer {
     const now = Date.now();
     await client.zadd(keys.buffers(), now, replicaId);
     await client.zremrangebyscore(keys.buffers(), '-inf', now - 10 * leaseTtlMs);
-    // Heartbeats come every quarter TTL: one older than a TTL is a replica whose leases lapsed too.
-    const live = await client.zcount(keys.buffers(), now - leaseTtlMs, '+inf');
+    // Heartbeats come every eighth of the TTL: four missed ones mean the replica is gone,
+    // so survivors raise their share before its leases expire and take them at once.
+    const live = await client.zcount(keys.buffers(), now - leaseTtlMs / 2, '+inf');
     return Math.max(1, live);
   }
 

@@ -78,6 +78,10 @@ export class ShardConsumer {
     // acknowledged: process this consumer's pending entries again before new ones.
     let pendingFirst = true;
     let lastClaim = 0;
+    // While reads come back full there is a backlog: read it without blocking on the
+    // shared (auto-pipelined) client. Only an idle shard waits on the blocking one,
+    // whose connection may still be opening right after a takeover.
+    let backlog = true;
     try {
       while (!signal.aborted) {
         try {
@@ -94,25 +98,40 @@ export class ShardConsumer {
             lastClaim = Date.now();
             continue;
           }
-          const reply = (await blocking.xreadgroup(
-            'GROUP',
-            CONSUMER_GROUP,
-            options.consumerName,
-            'COUNT',
-            options.batchSize,
-            'BLOCK',
-            this.blockMs,
-            'STREAMS',
-            this.stream,
-            '>',
-          )) as Array<[string, RawStreamEntries]> | null;
+          const reply = (
+            backlog
+              ? await options.client.xreadgroup(
+                  'GROUP',
+                  CONSUMER_GROUP,
+                  options.consumerName,
+                  'COUNT',
+                  options.batchSize,
+                  'STREAMS',
+                  this.stream,
+                  '>',
+                )
+              : await blocking.xreadgroup(
+                  'GROUP',
+                  CONSUMER_GROUP,
+                  options.consumerName,
+                  'COUNT',
+                  options.batchSize,
+                  'BLOCK',
+                  this.blockMs,
+                  'STREAMS',
+                  this.stream,
+                  '>',
+                )
+          ) as Array<[string, RawStreamEntries]> | null;
           failures = 0;
           const raw = reply?.[0]?.[1];
+          backlog = raw !== undefined && raw.length >= options.batchSize;
           if (raw && raw.length > 0 && !signal.aborted) await this.processBatch(raw);
         } catch (error) {
           if (signal.aborted) break;
           failures++;
           pendingFirst = true;
+          backlog = true;
           if (failures === 1 || failures % 50 === 0) {
             options.logger.warn({ err: error, shard: options.lease.shard }, 'shard read failed');
           }

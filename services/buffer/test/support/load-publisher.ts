@@ -14,6 +14,8 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Accepted event ids per user, in acceptance order. */
   acceptedByUser: Map<string, string[]>;
+  /** When each event id was answered 202. */
+  acceptedAt: Map<string, number>;
   accepted: number;
   retries: number;
 }
@@ -27,6 +29,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export async function publishLoad(options: LoadOptions): Promise<LoadResult> {
   const acceptedByUser = new Map<string, string[]>(options.users.map((u) => [u, []]));
+  const acceptedAt = new Map<string, number>();
   const batches = Math.ceil(
     (options.eventsPerSecond * options.durationMs) / 1000 / options.batchSize,
   );
@@ -60,11 +63,15 @@ export async function publishLoad(options: LoadOptions): Promise<LoadResult> {
       retries++;
       await sleep(50);
     }
-    for (const event of events) acceptedByUser.get(event.userId)?.push(event.id);
+    const now = Date.now();
+    for (const event of events) {
+      acceptedByUser.get(event.userId)?.push(event.id);
+      acceptedAt.set(event.id, now);
+    }
     accepted += events.length;
     options.onProgress?.(accepted);
     const due = start + (b + 1) * interval;
     if (due > Date.now()) await sleep(due - Date.now());
   }
-  return { acceptedByUser, accepted, retries };
+  return { acceptedByUser, acceptedAt, accepted, retries };
 }
