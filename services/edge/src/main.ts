@@ -140,6 +140,7 @@ async function main(): Promise<void> {
       },
       metrics,
       catchUp: (conn) => catchUpFromLog(ctx, conn),
+      observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
     },
     metrics,
     logger,

@@ -26,6 +26,7 @@ beforeEach(() => {
     },
     metrics,
     catchUp: () => undefined,
+    observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
   };
   loops = new AbortController();
   connections = new Set();

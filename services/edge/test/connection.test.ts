@@ -26,6 +26,7 @@ beforeEach(() => {
     },
     metrics,
     catchUp: (conn) => catchUps.push(conn),
+    observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
   };
 });
 

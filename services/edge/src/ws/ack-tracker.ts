@@ -1,4 +1,6 @@
 const INITIAL_SLOTS = 16;
+/** Shared by every tracker that has not sent a critical event yet (most idle connections). */
+const EMPTY = new Float64Array(0);
 
 /**
  * Critical seqs sent on one connection and not yet acknowledged, with their
@@ -33,9 +35,9 @@ export class AckTracker {
   private forgottenUpToSeq = 0;
 
   constructor(readonly capacity = 1024) {
-    const initial = Math.min(INITIAL_SLOTS, capacity);
-    this.seqs = new Float64Array(initial);
-    this.sentAt = new Float64Array(initial);
+    // The ring is allocated on the first critical event: idle connections cost no arrays.
+    this.seqs = EMPTY;
+    this.sentAt = EMPTY;
   }
 
   /** Unacknowledged seqs being tracked. */
@@ -56,6 +58,7 @@ export class AckTracker {
         this.forget();
       }
     }
+    if (this.seqs.length === 0) return;
     const tail = (this.head + this.size) % this.seqs.length;
     this.seqs[tail] = seq;
     this.sentAt[tail] = now;
@@ -139,7 +142,7 @@ export class AckTracker {
 
   /** Doubles the ring (up to capacity), unrolling it so the head is at 0. */
   private grow(): void {
-    const length = Math.min(this.seqs.length * 2, this.capacity);
+    const length = Math.min(Math.max(this.seqs.length * 2, INITIAL_SLOTS), this.capacity);
     const seqs = new Float64Array(length);
     const sentAt = new Float64Array(length);
     for (let i = 0; i < this.size; i++) {

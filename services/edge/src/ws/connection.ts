@@ -40,6 +40,8 @@ export interface ConnectionShared {
   >;
   /** Reads the log from `lastSentSeq + 1`, then calls `goLive` (see replay.ts). */
   catchUp(conn: Connection): void;
+  /** Records one ack latency (ms): one function for all connections. */
+  observeAckMs(ms: number): void;
 }
 
 const SEND_DROPPED = 2;
@@ -63,7 +65,8 @@ export class Connection {
   helloLastSeq = 0;
   lastSendAt: number;
   helloTimer: NodeJS.Timeout | undefined;
-  readonly queue: LiveQueue;
+  /** Live events held during a replay; created when first needed. */
+  private liveQueue: LiveQueue | undefined;
   readonly acks: AckTracker;
 
   private ws: WireSocket | undefined;
@@ -85,10 +88,14 @@ export class Connection {
     now: number,
   ) {
     this.lastSendAt = now;
-    const { limits, metrics } = shared;
-    this.queue = new LiveQueue(limits.queueMaxItems, limits.queueMaxBytes);
-    this.acks = new AckTracker(limits.ackTrackCapacity);
-    this.observeAckMs = (ms) => metrics.ackLatency.observe(ms / 1000);
+    this.acks = new AckTracker(shared.limits.ackTrackCapacity);
+    this.observeAckMs = shared.observeAckMs;
+  }
+
+  get queue(): LiveQueue {
+    const { limits } = this.shared;
+    this.liveQueue ??= new LiveQueue(limits.queueMaxItems, limits.queueMaxBytes);
+    return this.liveQueue;
   }
 
   attach(ws: WireSocket): void {
