@@ -78,9 +78,7 @@ export class ShardConsumer {
     // acknowledged: process this consumer's pending entries again before new ones.
     let pendingFirst = true;
     let lastClaim = 0;
-    // While reads come back full there is a backlog: read it without blocking on the
-    // shared (auto-pipelined) client. Only an idle shard waits on the blocking one,
-    // whose connection may still be opening right after a takeover.
+    // While reads come back full there is a backlog: read on without blocking.
     let backlog = true;
     try {
       while (!signal.aborted) {
@@ -98,35 +96,15 @@ export class ShardConsumer {
             lastClaim = Date.now();
             continue;
           }
-          const reply = (
-            backlog
-              ? await options.client.xreadgroup(
-                  'GROUP',
-                  CONSUMER_GROUP,
-                  options.consumerName,
-                  'COUNT',
-                  options.batchSize,
-                  'STREAMS',
-                  this.stream,
-                  '>',
-                )
-              : await blocking.xreadgroup(
-                  'GROUP',
-                  CONSUMER_GROUP,
-                  options.consumerName,
-                  'COUNT',
-                  options.batchSize,
-                  'BLOCK',
-                  this.blockMs,
-                  'STREAMS',
-                  this.stream,
-                  '>',
-                )
-          ) as Array<[string, RawStreamEntries]> | null;
+          // Right after a takeover the shard's own connection may still be opening:
+          // read on the shared client meanwhile instead of waiting for it.
+          const ownReady = blocking.status === 'ready';
+          const block = ownReady && !backlog;
+          const raw = await this.readNew(ownReady ? blocking : options.client, block);
           failures = 0;
-          const raw = reply?.[0]?.[1];
-          backlog = raw !== undefined && raw.length >= options.batchSize;
-          if (raw && raw.length > 0 && !signal.aborted) await this.processBatch(raw);
+          backlog = raw.length >= options.batchSize;
+          if (raw.length === 0 && !block) await sleep(10, signal);
+          if (raw.length > 0 && !signal.aborted) await this.processBatch(raw);
         } catch (error) {
           if (signal.aborted) break;
           failures++;
@@ -142,6 +120,24 @@ export class ShardConsumer {
       signal.removeEventListener('abort', unblock);
       blocking.disconnect();
     }
+  }
+
+  /** Reads entries never delivered to the group; blocks (briefly) only when asked. */
+  private async readNew(reader: RedisClient, block: boolean): Promise<RawStreamEntries> {
+    const { consumerName, batchSize } = this.options;
+    const args: Array<string | number> = [
+      'GROUP',
+      CONSUMER_GROUP,
+      consumerName,
+      'COUNT',
+      batchSize,
+    ];
+    if (block) args.push('BLOCK', this.blockMs);
+    args.push('STREAMS', this.stream, '>');
+    const reply = (await reader.call('XREADGROUP', ...args)) as Array<
+      [string, RawStreamEntries]
+    > | null;
+    return reply?.[0]?.[1] ?? [];
   }
 
   private async ensureGroup(): Promise<void> {
