@@ -66,10 +66,20 @@ for i in 0 1; do
     node services/edge/dist/main.js >"$logs/edge-$i.log" 2>&1 &
   pids+=($!)
 done
-for port in 8080 8081 9090; do
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "port $port did not become ready; see $logs" >&2; exit 1; }
-done
+# Wait for readiness with Node itself (curl is not on every minimal Debian).
+node -e '
+  const ports = process.argv.slice(1);
+  const deadline = Date.now() + 15000;
+  const ready = (port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+  (async () => {
+    for (const port of ports) {
+      while (!(await ready(port))) {
+        if (Date.now() > deadline) { console.error(`port ${port} did not become ready`); process.exit(1); }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  })();
+' 8080 8081 9090 || { echo "see the logs in $logs" >&2; exit 1; }
 EDGE_URL=http://127.0.0.1:8080 DEMO_USER=demo node packages/publisher/dist/demo-agent.js >"$logs/demo-agent.log" 2>&1 &
 pids+=($!)
 
