@@ -51,4 +51,9 @@ export class ConnectionRegistry<C> {
   hasUser(userId: string): boolean {
     return this.byUser.has(userId);
   }
+
+  /** Every user with their connections (not for hot paths). */
+  entries(): IterableIterator<[string, ReadonlySet<C>]> {
+    return this.byUser.entries();
+  }
 }

@@ -21,6 +21,7 @@ import { readInboxStartId, startInboxReader } from './inbox-reader.js';
 import { createJwtVerifier } from './jwt-verifier.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startNodeHeartbeat } from './node-heartbeat.js';
+import { restoreRoutes } from './route-restorer.js';
 import { checkShardAgreement } from './shard-agreement.js';
 import { isNativeUws } from './uws-native-check.js';
 import type { Connection } from './ws/connection.js';
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     createMetricsRegistry({ service: 'edge', instance: env.NODE_ID }),
   );
   const loops = new AbortController();
+  const registry = new ConnectionRegistry<Connection>();
   // Alive first: a reaper that sees the fresh heartbeat leaves this node id alone.
   await startNodeHeartbeat({
     client: redis,
@@ -103,6 +105,10 @@ async function main(): Promise<void> {
     ttlMs: env.NODE_TTL_MS,
     logger,
     signal: loops.signal,
+    onRevived: async () => {
+      const users = await restoreRoutes(redis, keys, env.NODE_ID, registry);
+      if (users > 0) logger.warn({ users }, 'node was taken for dead; routes restored');
+    },
   });
   await removePreviousNodeState(redis, keys, env.NODE_ID, logger);
   const expiredNodes = await startExpiredNodes({
@@ -114,7 +120,6 @@ async function main(): Promise<void> {
     signal: loops.signal,
   });
 
-  const registry = new ConnectionRegistry<Connection>();
   const inFlight = new Set<Promise<void>>();
   const ctx: EdgeContext = {
     env,

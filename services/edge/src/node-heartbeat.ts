@@ -9,6 +9,11 @@ export interface NodeHeartbeatOptions {
   ttlMs: number;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * Called after a beat that found this node missing or expired: the reaper
+   * may have removed its routes while it was alive (see route-restorer.ts).
+   */
+  onRevived?: () => Promise<unknown>;
 }
 
 /**
@@ -19,7 +24,17 @@ export interface NodeHeartbeatOptions {
  */
 export async function startNodeHeartbeat(options: NodeHeartbeatOptions): Promise<void> {
   const { client, keys, nodeId, logger, signal } = options;
-  const beat = (): Promise<unknown> => client.zadd(keys.nodes(), Date.now(), nodeId);
+  const beat = async (): Promise<void> => {
+    const now = Date.now();
+    // Both in one round trip (auto-pipelining), the read first.
+    const [previous] = await Promise.all([
+      client.zscore(keys.nodes(), nodeId),
+      client.zadd(keys.nodes(), now, nodeId),
+    ]);
+    if (options.onRevived && (previous === null || now - Number(previous) > options.ttlMs)) {
+      await options.onRevived();
+    }
+  };
   await beat();
   const timer = setInterval(
     () => {

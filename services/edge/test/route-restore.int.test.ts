@@ -1,0 +1,58 @@
+import { createKeyLayout, removeNodeState } from '@agentwire/redis';
+import { type Stack, startStack, waitUntil } from '@agentwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectUser,
+  ingestEvent,
+  ingestOk,
+  range,
+  seqsOf,
+  uniqueUser,
+} from './support/edge-test-kit.js';
+
+const NODE_TTL_MS = 3000;
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ edges: 1, buffers: 1, env: { NODE_TTL_MS: String(NODE_TTL_MS) } });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('an edge taken for dead while alive', () => {
+  it('restores its routes at its next heartbeat and catches up what was not forwarded', async () => {
+    const user = uniqueUser('revived');
+    const { client } = await connectUser(stack, user, { lastSeq: 0 });
+    await ingestOk(stack, [ingestEvent(user)]);
+    await client.waitForEvents(1);
+
+    // Do what the reaper does to a node whose heartbeat aged past NODE_TTL_MS
+    // (for example while it could not reach Redis): its routes and inbox go.
+    const keys = createKeyLayout(stack.env.KEY_PREFIX as string, Number(stack.env.SHARDS));
+    const redis = stack.redis.createClient();
+    try {
+      await redis.zadd(keys.nodes(), Date.now() - 2 * NODE_TTL_MS, 'edge-0');
+      await removeNodeState(redis, keys, 'edge-0');
+      await redis.zrem(keys.nodes(), 'edge-0');
+      expect(await redis.hget(keys.userRoutes(user), 'edge-0')).toBeNull();
+
+      // Accepted while the node has no route: persisted, not forwarded.
+      await ingestOk(stack, [ingestEvent(user)]);
+      await waitUntil(
+        async () => (await redis.hget(keys.userRoutes(user), 'edge-0')) === '1',
+        NODE_TTL_MS,
+      );
+      expect(await redis.sismember(keys.nodeUsers('edge-0'), user)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+
+    // The next event is forwarded again; its seq gap makes the edge read the missed one.
+    await ingestOk(stack, [ingestEvent(user)]);
+    await client.waitForEvents(3);
+    expect(seqsOf(client)).toEqual(range(1, 3));
+  }, 30_000);
+});
