@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../src/ws/token-bucket.js';
+import { TokenBucket } from '../src/token-bucket.js';
 
 describe('TokenBucket', () => {
   it('starts full: the burst passes at once, the next one does not', () => {

@@ -1,4 +1,4 @@
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../token-bucket.js';
 
 export interface PublishRateLimits {
   /** Sustained publish frames per second (UPSTREAM_RATE_PER_SEC). */
