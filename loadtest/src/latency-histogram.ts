@@ -1,4 +1,4 @@
-import type { LatencySummary } from './percentile.js';
+import { EMPTY_SUMMARY, type LatencySummary } from './percentile.js';
 
 /** One bin of a re-binned distribution, for plots. */
 export interface HistogramBin {
@@ -67,17 +67,7 @@ export class LatencyHistogram {
   }
 
   summary(): LatencySummary {
-    if (this.total === 0) {
-      return {
-        count: 0,
-        min: Number.NaN,
-        mean: Number.NaN,
-        p50: Number.NaN,
-        p90: Number.NaN,
-        p99: Number.NaN,
-        max: Number.NaN,
-      };
-    }
+    if (this.total === 0) return { ...EMPTY_SUMMARY };
     return {
       count: this.total,
       min: this.minSeen,

@@ -21,19 +21,20 @@ export function percentileOfSorted(sorted: readonly number[], q: number): number
   return sorted[Math.min(rank, sorted.length) - 1] as number;
 }
 
+/** The summary of no samples: every statistic NaN. */
+export const EMPTY_SUMMARY: Readonly<LatencySummary> = Object.freeze({
+  count: 0,
+  min: Number.NaN,
+  mean: Number.NaN,
+  p50: Number.NaN,
+  p90: Number.NaN,
+  p99: Number.NaN,
+  max: Number.NaN,
+});
+
 /** Summary of raw samples (copied and sorted; the input is left alone). */
 export function summarize(values: readonly number[]): LatencySummary {
-  if (values.length === 0) {
-    return {
-      count: 0,
-      min: Number.NaN,
-      mean: Number.NaN,
-      p50: Number.NaN,
-      p90: Number.NaN,
-      p99: Number.NaN,
-      max: Number.NaN,
-    };
-  }
+  if (values.length === 0) return { ...EMPTY_SUMMARY };
   const sorted = Float64Array.from(values).sort();
   const asArray = Array.from(sorted);
   let sum = 0;
