@@ -49,6 +49,8 @@ export const Scripts = {
   renewLease: new LuaScript('renew-lease-1.lua'),
   releaseLease: new LuaScript('release-lease-1.lua'),
   publishUpstream: new LuaScript('publish-upstream-2.lua'),
+  recordAck: new LuaScript('record-ack-1.lua'),
+  markNotified: new LuaScript('mark-notified-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */

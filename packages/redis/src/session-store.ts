@@ -107,3 +107,16 @@ export async function closeSession(
 ): Promise<number> {
   return Number(await Scripts.closeSession.run(client, [keys.userRoutes(userId)], [nodeId]));
 }
+
+/**
+ * Moves the user's acknowledged position (any connection's cumulative ack).
+ * Read by the buffer's "not acknowledged" webhook job.
+ */
+export async function recordAck(
+  client: RedisClient,
+  keys: KeyLayout,
+  userId: string,
+  seq: number,
+): Promise<boolean> {
+  return (await Scripts.recordAck.run(client, [keys.userMeta(userId)], [seq])) === 1;
+}

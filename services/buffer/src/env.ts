@@ -38,6 +38,23 @@ export const bufferEnvSchema = {
   RETENTION_SWEEP_MS: positiveInt(60_000),
   /** How often owned ingest shards are trimmed and their lag measured. @default 5000 */
   SHARD_MAINTENANCE_MS: positiveInt(5000),
+  /**
+   * URL that receives critical events no connection of their user acknowledged
+   * within UNACKED_AFTER_MS (POST, JSON). Unset: no webhook.
+   */
+  UNACKED_WEBHOOK_URL: z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || v === '' || /^https?:\/\//.test(v),
+      'expected an http(s) URL',
+    ),
+  /** An unacknowledged critical event older than this is reported. @default 30000 */
+  UNACKED_AFTER_MS: positiveInt(30_000),
+  /** How often unacknowledged events are looked for. @default 5000 */
+  UNACKED_CHECK_MS: positiveInt(5000),
+  /** Only users with a critical event this recent are looked at. @default 600000 */
+  UNACKED_LOOKBACK_MS: positiveInt(600_000),
   LOG_LEVEL: logLevel,
 };
 

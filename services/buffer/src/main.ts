@@ -75,6 +75,14 @@ async function main(): Promise<void> {
     nodeTtlMs: env.NODE_TTL_MS,
     retentionMs: env.RETENTION_MS,
     retentionSweepMs: env.RETENTION_SWEEP_MS,
+    ...(env.UNACKED_WEBHOOK_URL && {
+      unacknowledged: {
+        url: env.UNACKED_WEBHOOK_URL,
+        afterMs: env.UNACKED_AFTER_MS,
+        checkMs: env.UNACKED_CHECK_MS,
+        lookbackMs: env.UNACKED_LOOKBACK_MS,
+      },
+    }),
     logger,
   });
   await jobs.schedule();

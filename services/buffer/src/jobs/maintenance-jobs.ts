@@ -1,6 +1,8 @@
 import type { KeyLayout, RedisClient } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import { Queue, Worker } from 'bullmq';
+import { deliverWebhook } from './deliver-webhook.js';
+import { findUnacknowledged } from './find-unacknowledged.js';
 import { reapDeadNodes } from './reap-dead-nodes.js';
 import { sweepRetention } from './sweep-retention.js';
 
@@ -13,12 +15,27 @@ export interface MaintenanceJobsOptions {
   nodeTtlMs: number;
   retentionMs: number;
   retentionSweepMs: number;
+  /** The "not acknowledged by any connection" webhook; off when undefined. */
+  unacknowledged?: UnacknowledgedWebhookSettings;
   logger: Logger;
 }
+
+export interface UnacknowledgedWebhookSettings {
+  url: string;
+  afterMs: number;
+  checkMs: number;
+  lookbackMs: number;
+}
+
+/** Events per webhook call at most; the rest go in the next report. */
+const MAX_EVENTS_PER_REPORT = 100;
+const WEBHOOK_TIMEOUT_MS = 5000;
 
 export const JobName = {
   reapDeadNodes: 'reap-dead-nodes',
   sweepRetention: 'sweep-retention',
+  findUnacknowledged: 'find-unacknowledged',
+  deliverWebhook: 'deliver-webhook',
 } as const;
 
 /**
@@ -44,9 +61,34 @@ export class MaintenanceJobs {
         if (job.name === JobName.sweepRetention) {
           return sweepRetention(options.client, options.keys, options.retentionMs);
         }
+        const webhook = options.unacknowledged;
+        if (webhook && job.name === JobName.findUnacknowledged) {
+          const reports = await findUnacknowledged(options.client, options.keys, {
+            afterMs: webhook.afterMs,
+            lookbackMs: webhook.lookbackMs,
+            maxEvents: MAX_EVENTS_PER_REPORT,
+          });
+          // Each report is marked before it is queued, and its job id is stable:
+          // it is delivered once, with retries, whatever happens to this job.
+          for (const report of reports) {
+            await this.queue.add(JobName.deliverWebhook, report, {
+              jobId: report.id.replaceAll(':', '|'),
+              attempts: 8,
+              backoff: { type: 'exponential', delay: 1000 },
+              removeOnComplete: 1000,
+              removeOnFail: 1000,
+            });
+          }
+          return reports.length;
+        }
+        if (webhook && job.name === JobName.deliverWebhook) {
+          await deliverWebhook(webhook.url, job.data, WEBHOOK_TIMEOUT_MS);
+          return 'delivered';
+        }
         throw new Error(`unknown maintenance job ${job.name}`);
       },
-      { connection: options.workerClient, prefix, concurrency: 1, autorun: true },
+      // A few at once, so a slow webhook receiver does not hold up the reaper.
+      { connection: options.workerClient, prefix, concurrency: 4, autorun: true },
     );
     this.worker.on('error', () => undefined);
     this.queue.on('error', () => undefined);
@@ -59,6 +101,15 @@ export class MaintenanceJobs {
       { every: Math.max(500, Math.floor(this.options.nodeTtlMs / 2)) },
       { name: JobName.reapDeadNodes, opts: common },
     );
+    if (this.options.unacknowledged) {
+      await this.queue.upsertJobScheduler(
+        JobName.findUnacknowledged,
+        { every: this.options.unacknowledged.checkMs },
+        { name: JobName.findUnacknowledged, opts: common },
+      );
+    } else {
+      await this.queue.removeJobScheduler(JobName.findUnacknowledged);
+    }
     await this.queue.upsertJobScheduler(
       JobName.sweepRetention,
       { every: this.options.retentionSweepMs },
