@@ -416,6 +416,7 @@ const NOT_IN_BASE_CONFIG = new Set([
   'INGEST_TOKEN',
   'ALLOWED_ORIGINS',
   'DEMO_DIR',
+  'UNACKED_WEBHOOK_URL',
 ]);
 
 /** The environment a pod would see, with stand-ins for pod names and secrets. */
