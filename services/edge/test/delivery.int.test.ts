@@ -76,6 +76,8 @@ describe('resume', () => {
       stack,
       range(1, 4).map(() => ingestEvent(user)),
     );
+    // 202 means durable in the ingest stream; the seqs are assigned a moment later.
+    await waitForLatestSeq(user, 7);
 
     const second = await connectUser(stack, user, { lastSeq: 3, epoch: first.welcome.epoch }, 1);
     expect(second.welcome).toMatchObject({
