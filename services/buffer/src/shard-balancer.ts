@@ -4,6 +4,7 @@ import type { BufferMetrics } from './metrics.js';
 import type { PersistSettings } from './persist-batch.js';
 import { ShardConsumer } from './shard-consumer.js';
 import { ShardLease } from './shard-lease.js';
+import { sleepUnlessAborted } from './sleep-unless-aborted.js';
 
 export interface ShardBalancerOptions {
   client: RedisClient;
@@ -56,13 +57,7 @@ export class ShardBalancer {
       } catch (error) {
         this.options.logger.warn({ err: error }, 'shard balancing failed; retrying');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await sleepUnlessAborted(interval, signal);
     }
     await this.releaseAll();
   }

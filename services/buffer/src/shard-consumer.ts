@@ -10,6 +10,7 @@ import { forwardToInboxes } from './inbox-forwarder.js';
 import type { BufferMetrics } from './metrics.js';
 import { type PersistSettings, persistBatch } from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
+import { sleepUnlessAborted } from './sleep-unless-aborted.js';
 import type { ShardLease } from './shard-lease.js';
 
 export const CONSUMER_GROUP = 'buffer';
@@ -32,16 +33,6 @@ export interface ShardConsumerOptions {
 
 /** Re-claim entries other consumers hold (a fenced replica's reads) this often. */
 const RECLAIM_INTERVAL_MS = 1000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 /**
  * Processes one shard while this replica holds its lease: first every entry
@@ -85,7 +76,7 @@ export class ShardConsumer {
         try {
           if (options.lease.remainingMs() <= this.blockMs) {
             // Paused past the lease, or renewals failing: read nothing until renewed or stopped.
-            await sleep(25, signal);
+            await sleepUnlessAborted(25, signal);
             continue;
           }
           if (pendingFirst || Date.now() - lastClaim > RECLAIM_INTERVAL_MS) {
@@ -103,7 +94,7 @@ export class ShardConsumer {
           const raw = await this.readNew(ownReady ? blocking : options.client, block);
           failures = 0;
           backlog = raw.length >= options.batchSize;
-          if (raw.length === 0 && !block) await sleep(10, signal);
+          if (raw.length === 0 && !block) await sleepUnlessAborted(10, signal);
           if (raw.length > 0 && !signal.aborted) await this.processBatch(raw);
         } catch (error) {
           if (signal.aborted) break;
@@ -113,7 +104,7 @@ export class ShardConsumer {
           if (failures === 1 || failures % 50 === 0) {
             options.logger.warn({ err: error, shard: options.lease.shard }, 'shard read failed');
           }
-          await sleep(Math.min(100 * failures, 1000), signal);
+          await sleepUnlessAborted(Math.min(100 * failures, 1000), signal);
         }
       }
     } finally {
