@@ -1,7 +1,5 @@
 import {
-  getFreePort,
   startRedis,
-  startService,
   startStack,
   TestWsClient,
   waitUntil,
@@ -20,6 +18,7 @@ import {
   ingestOk,
   range,
   seqsOf,
+  startEdgeOnRedis,
   uniqueUser,
 } from './support/edge-test-kit.js';
 
@@ -260,14 +259,9 @@ describe('Redis outage', () => {
     const redis = await startRedis();
     let edge: ServiceProcess | undefined;
     try {
-      // A single private Redis whatever the topology: drop the stack's cluster seeds.
-      const { REDIS_CLUSTER_NODES: _cluster, ...baseEnv } = stack.env;
-      edge = await startService('edge', {
-        ...baseEnv,
-        REDIS_URL: redis.url,
+      edge = await startEdgeOnRedis(stack, redis.url, {
         NODE_ID: 'edge-outage',
         HELLO_TIMEOUT_MS: '1000',
-        PORT: String(await getFreePort()),
       });
       const post = () =>
         fetch(`${edge?.url}/v1/events`, {

@@ -1,8 +1,6 @@
 import { createKeyLayout, parseUpstreamFields, type UpstreamMessage } from '@agentwire/redis';
 import {
-  getFreePort,
   startRedis,
-  startService,
   startStack,
   TestWsClient,
   waitUntil,
@@ -11,7 +9,7 @@ import {
   type WsFrame,
 } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectUser, uniqueUser } from './support/edge-test-kit.js';
+import { connectUser, startEdgeOnRedis, uniqueUser } from './support/edge-test-kit.js';
 
 let stack: Stack;
 /** An edge with a tiny upstream rate limit: 5 at once, 1 per second. */
@@ -125,13 +123,8 @@ describe('publish (protocol.md section 4)', () => {
     const redis = await startRedis();
     let edge: ServiceProcess | undefined;
     try {
-      // A single private Redis whatever the topology: drop the stack's cluster seeds.
-      const { REDIS_CLUSTER_NODES: _cluster, ...baseEnv } = stack.env;
-      edge = await startService('edge', {
-        ...baseEnv,
-        REDIS_URL: redis.url,
+      edge = await startEdgeOnRedis(stack, redis.url, {
         NODE_ID: 'edge-upstream-outage',
-        PORT: String(await getFreePort()),
       });
       const client = await TestWsClient.connect(edge.wsUrl);
       await client.hello(await stack.token(uniqueUser('outage')));

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
+import {
+  getFreePort,
+  startService,
+  TestWsClient,
+  type ServiceProcess,
+  type Stack,
+  type WsFrame,
+} from '@agentwire/testing';
 
 /** A user id unique to one test (tests share one stack per file). */
 export function uniqueUser(label: string): string {
@@ -55,4 +62,22 @@ export async function ingestOk(stack: Stack, events: unknown, edge = 0): Promise
   if (result.status !== 202) {
     throw new Error(`ingest answered ${result.status}: ${JSON.stringify(result.body)}`);
   }
+}
+
+/**
+ * One more edge with the stack's settings but on a private single Redis (for
+ * outage tests that kill it), whatever the stack's topology.
+ */
+export async function startEdgeOnRedis(
+  stack: Stack,
+  redisUrl: string,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const { REDIS_CLUSTER_NODES: _cluster, ...baseEnv } = stack.env;
+  return startService('edge', {
+    ...baseEnv,
+    REDIS_URL: redisUrl,
+    PORT: String(await getFreePort()),
+    ...env,
+  });
 }
