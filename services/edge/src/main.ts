@@ -10,6 +10,7 @@ import {
 } from '@agentwire/redis';
 import { createLogger, createMetricsRegistry, type Logger } from '@agentwire/telemetry';
 import uWS from 'uWebSockets.js';
+import { AckPositions } from './ack-positions.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { drainConnections } from './drain.js';
 import type { EdgeContext } from './edge-context.js';
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     logger,
     jwt: createJwtVerifier(env.JWT_SECRET),
     criticalNames: new Set(env.CRITICAL_EVENTS),
+    ackPositions: new AckPositions({ client: redis, keys, signal: loops.signal }),
     upstream: createUpstreamPublisher({
       client: ingestRedis,
       keys,
@@ -215,6 +217,8 @@ async function main(): Promise<void> {
     while (ctx.inFlight.size > 0 && Date.now() < deadline && redis.status === 'ready') {
       await Promise.race([Promise.allSettled([...ctx.inFlight]), sleep(100)]);
     }
+    // The last acknowledged positions (bounded: Redis may be gone).
+    await Promise.race([ctx.ackPositions.flush(), sleep(Math.min(1000, deadline - Date.now()))]);
     loops.abort();
     await reader.done;
     await Promise.all([closeRedis(redis), closeRedis(ingestRedis)]);
