@@ -57,14 +57,21 @@ local shardCount = tonumber(ARGV[10])
 local forwarding = inboxPrefix ~= ''
 
 local cutoff = now - retentionMs
+-- TTLs and the shard's user index are refreshed at most this often per user
+-- (hot path: three calls per event saved at a few events per second). Keys
+-- then live up to one interval longer than the retention, never shorter.
+local refreshMs = math.min(1000, math.floor(retentionMs / 16))
 
--- Drops time-expired entries from the head of a user's log, keeping the newest.
+-- Drops time-expired entries from the head of a user's log, keeping the
+-- newest. Returns the time of the entry that is now the head.
 local function trimExpired(logKey)
   local head = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 32)
   local keepFrom = nil
-  for i = 1, #head - 1 do
-    local ts = tonumber(head[i][2][4])
-    if ts and ts < cutoff then
+  local headTs = now
+  for i = 1, #head do
+    local ts = tonumber(head[i][2][4]) or now
+    headTs = ts
+    if i < #head and ts < cutoff then
       keepFrom = head[i + 1][1]
     else
       break
@@ -73,6 +80,7 @@ local function trimExpired(logKey)
   if keepFrom then
     redis.call('XTRIM', logKey, 'MINID', keepFrom)
   end
+  return headTs
 end
 
 local function frameOf(seq, body)
@@ -89,13 +97,18 @@ local function userState(base, userId)
   local userBase = base .. 'u:' .. userId .. ':'
   local user = users[userBase]
   if user == nil then
-    local meta = redis.call('HMGET', userBase .. 'meta', 'epoch', 'seq')
+    -- head: a lower bound of the log head's time (0 unknown), so the head is
+    -- only read when something in it may have expired; refreshed: when TTLs
+    -- and the user index were last set.
+    local meta = redis.call('HMGET', userBase .. 'meta', 'epoch', 'seq', 'head', 'refreshed')
     user = {
       base = userBase,
       shardBase = base,
       userId = userId,
       epoch = meta[1],
       seq = tonumber(meta[2] or '0'),
+      head = tonumber(meta[3] or '0'),
+      refreshed = tonumber(meta[4] or '0'),
       appended = false,
     }
     users[userBase] = user
@@ -182,11 +195,18 @@ for _, user in pairs(users) do
   if user.appended then
     local metaKey = user.base .. 'meta'
     local logKey = user.base .. 'log'
-    redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq)
-    redis.call('PEXPIRE', metaKey, retentionMs)
-    redis.call('PEXPIRE', logKey, retentionMs)
-    redis.call('ZADD', user.shardBase .. 'users', now, user.userId)
-    trimExpired(logKey)
+    if user.head < cutoff then
+      user.head = trimExpired(logKey)
+    end
+    if now - user.refreshed >= refreshMs then
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head,
+        'refreshed', now)
+      redis.call('PEXPIRE', metaKey, retentionMs + refreshMs)
+      redis.call('PEXPIRE', logKey, retentionMs + refreshMs)
+      redis.call('ZADD', user.shardBase .. 'users', now, user.userId)
+    else
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head)
+    end
   end
   user.nodes = redis.call('HKEYS', user.base .. 'routes')
 end

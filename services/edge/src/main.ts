@@ -152,7 +152,12 @@ async function main(): Promise<void> {
     logger,
     jwt: createJwtVerifier(env.JWT_SECRET),
     criticalNames: new Set(env.CRITICAL_EVENTS),
-    ackPositions: new AckPositions({ client: redis, keys, signal: loops.signal }),
+    ackPositions: new AckPositions({
+      client: redis,
+      keys,
+      signal: loops.signal,
+      flushIntervalMs: env.ACK_FLUSH_MS,
+    }),
     upstream: createUpstreamPublisher({
       client: ingestRedis,
       keys,
