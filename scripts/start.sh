@@ -63,7 +63,7 @@ pids+=($!)
 for i in 0 1; do
   port=$((8080 + i))
   NODE_ID="edge-$i" PORT=$port DEMO_DIR="$root/packages/client/demo/dist" \
-    node services/edge/dist/main.js >"$logs/edge-$i.log" 2>&1 &
+    node --max-semi-space-size=4 services/edge/dist/main.js >"$logs/edge-$i.log" 2>&1 &
   pids+=($!)
 done
 # Wait for readiness with Node itself (curl is not on every minimal Debian).

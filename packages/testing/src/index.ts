@@ -8,6 +8,7 @@ export { redisProbe } from './redis-probe.js';
 export { startTestRedis, testTopology, type TestRedis, type TestTopology } from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export {
+  SERVICE_NODE_FLAGS,
   serviceMainPath,
   startService,
   type ServiceExit,
