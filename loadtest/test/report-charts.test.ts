@@ -69,6 +69,7 @@ function fleetResult(rate: number): FleetResult {
       statusCodes: { '202': 4 },
       maxBacklog: 1,
       acceptedPerSecond: [10, 10],
+      elapsedSec: 2,
     },
     latencyFromIngestMs: histogram.summary(),
     latencyFromSendMs: latency,

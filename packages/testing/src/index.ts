@@ -9,6 +9,7 @@ export { startTestRedis, testTopology, type TestRedis, type TestTopology } from 
 export { repoRoot } from './repo-root.js';
 export {
   serviceMainPath,
+  startNodeScript,
   startService,
   type ServiceExit,
   type ServiceName,
