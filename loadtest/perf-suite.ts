@@ -155,7 +155,8 @@ runCli(USAGE, async () => {
     const markdown = suiteMarkdown(report, charts);
     await writeFile(join(dir, 'report.md'), markdown);
     await Promise.all(charts.map((chart) => writeFile(join(dir, chart.file), chart.svg)));
-    console.log(markdown.split('\n## ')[0]);
+    // The title, machine and summary table.
+    console.log(markdown.split('\n## ').slice(0, 2).join('\n## '));
     console.log(`report: ${join(dir, 'report.md')}`);
     return 0;
   } finally {
