@@ -4,13 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { numberArg, numberListArg, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { guardProcess } from './src/interrupt-guard.js';
 import { machineInfo } from './src/machine-info.js';
-import {
-  SUITE_PARTS,
-  SuiteRunner,
-  type SuiteOptions,
-} from './src/perf-suite-runner.js';
+import { SUITE_PARTS, SuiteRunner, type SuiteOptions } from './src/perf-suite-runner.js';
 import { reportDirName } from './src/report-writer.js';
-import { compareSystems, suiteCharts, suiteMarkdown, type SuiteReport } from './src/suite-report.js';
+import {
+  compareSystems,
+  suiteCharts,
+  suiteMarkdown,
+  type SuiteReport,
+} from './src/suite-report.js';
 
 const USAGE = `Usage: npx tsx loadtest/perf-suite.ts [options]
 
@@ -31,7 +32,7 @@ report.json, SVG plots).
   --cpu-rate R           CPU phase rate (default 10000)
   --cpu-duration S       (default 8)
   --rates LIST           rate search steps, ascending, stop at the first failure
-                         (default 2000,5000,10000,15000,20000,25000,30000,40000,50000,60000,80000)
+                         (default 1000,2000,5000,10000,15000,20000,25000,30000,40000,50000,60000,80000)
   --step-duration S      publishing seconds per step (default 6)
   --step-grace S         late-delivery grace per step (default 5)
   --idle-connections N   idle connections on one edge (default 10000)
@@ -50,7 +51,7 @@ const FULL = {
   latencyDurationSec: 10,
   cpuRate: 10_000,
   cpuDurationSec: 8,
-  rates: [2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000],
+  rates: [1000, 2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000],
   stepDurationSec: 6,
   stepGraceSec: 5,
   idleConnections: 10_000,
@@ -179,4 +180,3 @@ function listArg<T extends string>(
   }
   return items as T[];
 }
-

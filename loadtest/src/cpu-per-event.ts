@@ -62,7 +62,10 @@ export function cpuPerEvent(
 }
 
 /** `value / reference`; NaN when either is missing or the reference is not positive. */
-export function ratio(value: number | null | undefined, reference: number | null | undefined): number {
+export function ratio(
+  value: number | null | undefined,
+  reference: number | null | undefined,
+): number {
   if (value === null || value === undefined || reference === null || reference === undefined)
     return Number.NaN;
   if (!Number.isFinite(value) || !Number.isFinite(reference) || reference <= 0) return Number.NaN;

@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { cpuPerEvent, type CpuPerEvent } from './cpu-per-event.js';
 import { startFloorStack } from './floor-stack.js';
+import { phaseOf, type FleetPhase } from './fleet-phase.js';
 import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
 import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
 import { redisPortsOf, startLocalStack } from './local-stack.js';
-import { ProcessSampler, readCpuTicks, ticksPerSecond, type SampledProcess } from './process-sampler.js';
+import {
+  ProcessSampler,
+  readCpuTicks,
+  ticksPerSecond,
+  type SampledProcess,
+} from './process-sampler.js';
 import {
   DEFAULT_RATE_CRITERIA,
   judgeRateStep,
@@ -46,24 +52,6 @@ export interface SuiteOptions {
   log: (line: string) => void;
 }
 
-/** A fleet phase, without the bulky per-user detail. */
-export interface FleetPhase {
-  rate: number;
-  durationSec: number;
-  clients: number;
-  users: number;
-  passed: boolean;
-  failures: string[];
-  accepted: number;
-  achievedRate: number;
-  /** From the start of the POST to the client's receive: the issue's latency. */
-  latencyFromSendMs: FleetResult['latencyFromSendMs'];
-  latencyFromIngestMs: FleetResult['latencyFromIngestMs'];
-  latencyPercentilesMs: Record<string, number>;
-  delivery: FleetResult['delivery'];
-  perSecond: FleetResult['perSecond'];
-}
-
 export interface SystemRun {
   system: SystemName;
   /** Processes of the system under test, as sampled. */
@@ -80,7 +68,10 @@ export interface SystemRun {
 export interface SuiteResults {
   runs: SystemRun[];
   idle?: IdleProbeResult;
-  resume?: { replay: ReplayStormResult; kill: Omit<KillStormResult, 'fleet'> & { fleet: FleetPhase } };
+  resume?: {
+    replay: ReplayStormResult;
+    kill: Omit<KillStormResult, 'fleet'> & { fleet: FleetPhase };
+  };
 }
 
 interface SystemUnderTest {
@@ -94,8 +85,12 @@ interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
-// Between phases: what is still in flight from the previous one settles first.
-const SETTLE_MS = 2000;
+// Between phases: what is still in flight from the previous one settles first
+// (a failed step can leave a backlog that would otherwise load the next phase).
+const SETTLE_MS = 1000;
+const QUIET_CORE_SHARE = 0.15;
+const QUIET_WINDOW_MS = 500;
+const QUIET_CAP_MS = 30_000;
 
 /** Owns whatever stack is running, so an interrupt can stop it. */
 export class SuiteRunner {
@@ -140,12 +135,12 @@ export class SuiteRunner {
       if (o.parts.has('latency')) {
         o.log(`== ${system}: latency at ${o.latencyRate}/s`);
         run.latency = phaseOf(await this.fleet(sut, o.latencyRate, o.latencyDurationSec, 10));
-        await sleep(SETTLE_MS);
+        await this.settle(sut);
       }
       if (o.parts.has('cpu')) {
         o.log(`== ${system}: CPU at ${o.cpuRate}/s`);
         run.cpu = await this.cpuPhase(sut);
-        await sleep(SETTLE_MS);
+        await this.settle(sut);
       }
       if (o.parts.has('throughput')) {
         o.log(`== ${system}: rate search over ${o.rates.join(', ')}`);
@@ -155,7 +150,7 @@ export class SuiteRunner {
           o.log(
             `   ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
           );
-          await sleep(SETTLE_MS);
+          await this.settle(sut);
           return step;
         });
       }
@@ -165,6 +160,26 @@ export class SuiteRunner {
       await this.stopAll();
     }
     return run;
+  }
+
+  /**
+   * Waits until the system's processes together use less than 15 % of a core
+   * over half a second (at most 30 s): the backlog of the previous phase is
+   * worked off before the next one starts.
+   */
+  private async settle(sut: Pick<SystemUnderTest, 'pids'>): Promise<void> {
+    await sleep(SETTLE_MS);
+    const hz = ticksPerSecond();
+    const deadline = Date.now() + QUIET_CAP_MS;
+    const total = (): number =>
+      sut.pids.reduce((sum, { pid }) => sum + (readCpuTicks(pid) || 0), 0);
+    while (Date.now() < deadline) {
+      const before = total();
+      await sleep(QUIET_WINDOW_MS);
+      const coreShare = (total() - before) / hz / (QUIET_WINDOW_MS / 1000);
+      if (coreShare < QUIET_CORE_SHARE) return;
+    }
+    this.options.log('   (the system was still busy after 30 s; going on)');
   }
 
   private async cpuPhase(sut: SystemUnderTest): Promise<{ phase: FleetPhase; cpu: CpuPerEvent }> {
@@ -189,7 +204,12 @@ export class SuiteRunner {
     }));
     return {
       phase: phaseOf(fleet),
-      cpu: cpuPerEvent(processes, ticksPerSecond(), fleet.publisher.accepted, (endMs - startMs) / 1000),
+      cpu: cpuPerEvent(
+        processes,
+        ticksPerSecond(),
+        fleet.publisher.accepted,
+        (endMs - startMs) / 1000,
+      ),
     };
   }
 
@@ -261,8 +281,10 @@ export class SuiteRunner {
         users: Math.ceil(o.stormClients / 2),
         eventsPerUser: o.stormEventsPerUser,
       });
-      o.log(`   replay storm: ${replay.done}/${replay.clients} done in ${replay.totalMs.toFixed(0)} ms`);
-      await sleep(SETTLE_MS);
+      o.log(
+        `   replay storm: ${replay.done}/${replay.clients} done in ${replay.totalMs.toFixed(0)} ms`,
+      );
+      await this.settle(sut);
       const kill = await runKillStorm(target, {
         clients: o.killClients,
         users: Math.ceil(o.killClients / 2),
@@ -306,7 +328,9 @@ export class SuiteRunner {
     return this.running;
   }
 
-  private fromLocal(local: Awaited<ReturnType<typeof startLocalStack>>): Omit<SystemUnderTest, 'stop'> {
+  private fromLocal(
+    local: Awaited<ReturnType<typeof startLocalStack>>,
+  ): Omit<SystemUnderTest, 'stop'> {
     const first = local.stack.edges[0];
     if (!first) throw new Error('the stack has no edge');
     return {
@@ -319,26 +343,6 @@ export class SuiteRunner {
       redisPort: redisPortsOf(local.stack.env)[0] ?? 0,
     };
   }
-}
-
-/** The compact record of a fleet run kept in the suite report. */
-export function phaseOf(fleet: FleetResult): FleetPhase {
-  const elapsed = Math.max(fleet.publisher.elapsedSec, fleet.durationSec);
-  return {
-    rate: fleet.ratePerSec,
-    durationSec: fleet.durationSec,
-    clients: fleet.clients,
-    users: fleet.users,
-    passed: fleet.passed,
-    failures: fleet.failures,
-    accepted: fleet.publisher.accepted,
-    achievedRate: elapsed > 0 ? fleet.publisher.accepted / elapsed : 0,
-    latencyFromSendMs: fleet.latencyFromSendMs,
-    latencyFromIngestMs: fleet.latencyFromIngestMs,
-    latencyPercentilesMs: fleet.latencyPercentilesMs,
-    delivery: fleet.delivery,
-    perSecond: fleet.perSecond,
-  };
 }
 
 async function persistenceOf(port: number): Promise<string> {
