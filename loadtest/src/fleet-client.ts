@@ -39,6 +39,8 @@ export class FleetClient {
   welcomedAtMs = 0;
   /** Epoch ms of the first critical event after the latest welcome (0 while none arrived). */
   firstEventAtMs = 0;
+  /** Epoch ms of the latest close this client did not ask for (0 if none). */
+  unexpectedCloseAtMs = 0;
 
   private socket: WebSocket | undefined;
   private epoch: string | undefined;
@@ -161,6 +163,7 @@ export class FleetClient {
           return;
         }
         if (this.stopping || socket !== this.socket) return;
+        this.unexpectedCloseAtMs = Date.now();
         this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
         if ((this.options.reconnect ?? true) && shouldReconnect(code)) this.scheduleReconnect(0);
       });

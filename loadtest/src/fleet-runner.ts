@@ -40,6 +40,8 @@ export interface FleetOptions {
   publisherTickMs?: number;
   /** Most events in one POST. @default 100 */
   publisherMaxBatch?: number;
+  /** Most POSTs in flight. @default 8 */
+  publisherMaxInFlight?: number;
   /** Called with the connected clients right before publishing starts. */
   onPublishStart?: (clients: readonly FleetClient[]) => void;
   /** Called once every expected event arrived (or the grace ran out), before the clients close. */
@@ -193,6 +195,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     durationSec: options.durationSec,
     ...(options.publisherTickMs === undefined ? {} : { tickMs: options.publisherTickMs }),
     ...(options.publisherMaxBatch === undefined ? {} : { maxBatch: options.publisherMaxBatch }),
+    ...(options.publisherMaxInFlight === undefined
+      ? {}
+      : { maxInFlight: options.publisherMaxInFlight }),
   });
   options.onPublishStart?.(connected);
   publishStart = Date.now();

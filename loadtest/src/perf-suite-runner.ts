@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { cpuPerEvent, type CpuPerEvent } from './cpu-per-event.js';
 import { startFloorStack } from './floor-stack.js';
 import { phaseOf, type FleetPhase } from './fleet-phase.js';
+import { SUITE_PUBLISHER } from './suite-publisher.js';
 import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
 import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
 import { redisPortsOf, startLocalStack } from './local-stack.js';
@@ -232,8 +233,7 @@ export class SuiteRunner {
       durationSec,
       graceSec,
       ackIntervalMs: o.ackIntervalMs,
-      publisherTickMs: 1,
-      publisherMaxBatch: 200,
+      ...SUITE_PUBLISHER,
       log: (line) => o.log(`   ${line}`),
       ...hooks,
     });

@@ -9,6 +9,7 @@ import { LatencyHistogram } from './latency-histogram.js';
 import type { LatencySummary } from './percentile.js';
 import { sumMetric } from './prometheus-text.js';
 import { sourceAddressPlan } from './source-addresses.js';
+import { SUITE_PUBLISHER } from './suite-publisher.js';
 
 export interface StormTarget {
   /** WebSocket URLs of the two edges. */
@@ -42,6 +43,8 @@ export interface KillStormResult {
   affected: number;
   /** Affected clients that got an event on their new socket before the run ended. */
   recovered: number;
+  /** Kill to the client seeing its socket close, per affected client. */
+  killToCloseMs: LatencySummary;
   /** Kill to the welcome on the other edge, per affected client. */
   killToWelcomeMs: LatencySummary;
   /** Kill to the first event received on the new socket (replayed or live), per affected client. */
@@ -77,8 +80,7 @@ export async function runKillStorm(
     durationSec: options.durationSec,
     graceSec: 10,
     ackIntervalMs: options.ackIntervalMs,
-    publisherTickMs: 1,
-    publisherMaxBatch: 200,
+    ...SUITE_PUBLISHER,
     ...(target.log ? { log: target.log } : {}),
     onPublishStart: (clients) => {
       killTimer = setTimeout(() => {
@@ -91,10 +93,12 @@ export async function runKillStorm(
   });
   clearTimeout(killTimer);
   await killed;
+  const toClose = new LatencyHistogram();
   const toWelcome = new LatencyHistogram();
   const toFirstEvent = new LatencyHistogram();
   let recovered = 0;
   for (const client of affected) {
+    if (client.unexpectedCloseAtMs >= killAt) toClose.record(client.unexpectedCloseAtMs - killAt);
     if (client.welcomedAtMs > killAt) toWelcome.record(client.welcomedAtMs - killAt);
     if (client.welcomedAtMs > killAt && client.firstEventAtMs >= client.welcomedAtMs) {
       recovered++;
@@ -107,6 +111,7 @@ export async function runKillStorm(
     ratePerSec: options.ratePerSec,
     affected: affected.length,
     recovered,
+    killToCloseMs: toClose.summary(),
     killToWelcomeMs: toWelcome.summary(),
     killToFirstEventMs: toFirstEvent.summary(),
     fleet,
@@ -168,8 +173,9 @@ export async function runReplayStorm(
     users: userIds,
     ratePerSec: Math.min(events, 5000),
     durationSec: events / Math.min(events, 5000),
-    tickMs: 1,
-    maxBatch: 200,
+    tickMs: SUITE_PUBLISHER.publisherTickMs,
+    maxBatch: SUITE_PUBLISHER.publisherMaxBatch,
+    maxInFlight: SUITE_PUBLISHER.publisherMaxInFlight,
   });
   log(`replay storm: publishing ${events} events for ${options.users} users`);
   const published = await publisher.run();

@@ -1,6 +1,7 @@
 import { ratio } from './cpu-per-event.js';
 import type { MachineInfo } from './machine-info.js';
 import type { SuiteResults, SystemRun } from './perf-suite-runner.js';
+import { MACHINE } from './process-sampler.js';
 import type { ReportChart } from './report-charts.js';
 import { barChartSvg, lineChartSvg, type LineSeries } from './svg-chart.js';
 
@@ -249,6 +250,7 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
       '',
       '| per affected client | n | p50 | p90 | p99 | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| kill -> the client sees the close (ms) | ${k.killToCloseMs.count} | ${fmt(k.killToCloseMs.p50, 0)} | ${fmt(k.killToCloseMs.p90, 0)} | ${fmt(k.killToCloseMs.p99, 0)} | ${fmt(k.killToCloseMs.max, 0)} |`,
       `| kill -> welcome on the other edge (ms) | ${k.killToWelcomeMs.count} | ${fmt(k.killToWelcomeMs.p50, 0)} | ${fmt(k.killToWelcomeMs.p90, 0)} | ${fmt(k.killToWelcomeMs.p99, 0)} | ${fmt(k.killToWelcomeMs.max, 0)} |`,
       `| kill -> first event on the new socket (ms) | ${k.killToFirstEventMs.count} | ${fmt(k.killToFirstEventMs.p50, 0)} | ${fmt(k.killToFirstEventMs.p90, 0)} | ${fmt(k.killToFirstEventMs.p99, 0)} | ${fmt(k.killToFirstEventMs.max, 0)} |`,
       '',
@@ -266,11 +268,30 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
   return lines.join('\n');
 }
 
+/**
+ * Mean CPU over the system's run of its own processes, of the load generator
+ * and of the whole machine: what is left over is other work on the host.
+ */
+export function cpuContext(run: SystemRun): string {
+  const mean = (name: string): number => {
+    const samples = run.samples.find((proc) => proc.name === name)?.samples ?? [];
+    if (samples.length === 0) return Number.NaN;
+    return samples.reduce((sum, sample) => sum + sample.cpuPercent, 0) / samples.length;
+  };
+  const own = run.pids.reduce((sum, { name }) => sum + (mean(name) || 0), 0);
+  const loadgen = mean('loadgen');
+  const machine = mean(MACHINE);
+  const other = machine - own - loadgen;
+  return `Mean CPU over this run, in % of one core: the system ${fmt(own, 0)}, the load generator ${fmt(loadgen, 0)}, the whole machine ${fmt(machine, 0)} (other work on the host: ${fmt(other, 0)}).`;
+}
+
 function systemSection(run: SystemRun): string[] {
   const lines = [
     `## ${run.system}`,
     '',
     `Processes: ${run.pids.map((p) => `${p.name} (${p.pid})`).join(', ')}. Redis ${run.redisVersion}, ${run.redisPersistence}.`,
+    '',
+    cpuContext(run),
     '',
   ];
   const phases = [

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { phaseOf } from '../src/fleet-phase.js';
 import type { SystemRun } from '../src/perf-suite-runner.js';
+import { MACHINE } from '../src/process-sampler.js';
 import {
   compareSystems,
+  cpuContext,
   suiteCharts,
   suiteMarkdown,
   type SuiteReport,
@@ -125,5 +127,18 @@ describe('suite report', () => {
       'cpu-agentwire.svg',
     ]);
     for (const chart of charts) expect(parseXml(chart.svg).name).toBe('svg');
+  });
+
+  it('puts the system, the load generator and the rest of the machine side by side', () => {
+    const agentwire = run('agentwire', 8, 50, 5000);
+    const sample = (cpuPercent: number) => ({ t: 1, cpuPercent, rssBytes: 0 });
+    agentwire.samples = [
+      { name: 'edge-0', pid: 10, samples: [sample(30), sample(50)] },
+      { name: 'loadgen', pid: 11, samples: [sample(60)] },
+      { name: MACHINE, pid: 0, samples: [sample(180), sample(200)] },
+    ];
+    expect(cpuContext(agentwire)).toBe(
+      'Mean CPU over this run, in % of one core: the system 40, the load generator 60, the whole machine 190 (other work on the host: 90).',
+    );
   });
 });
