@@ -5,6 +5,7 @@ import { numberArg, numberListArg, parseCli, runCli, UsageError } from './src/cl
 import { guardProcess } from './src/interrupt-guard.js';
 import { machineInfo } from './src/machine-info.js';
 import { SUITE_PARTS, SuiteRunner, type SuiteOptions } from './src/perf-suite-runner.js';
+import { waitForQuietMachine } from './src/quiet-machine.js';
 import { reportDirName } from './src/report-writer.js';
 import {
   compareSystems,
@@ -41,6 +42,9 @@ report.json, SVG plots).
   --kill-duration S      publishing seconds of the SIGKILL storm (default 10; the kill is at 3 s)
   --storm-clients N      clients resuming at once (default 2000)
   --storm-events N       events each of them replays (default 10)
+  --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
+                         below 20% for 10 s (other work on a shared host skews every number;
+                         each system's section of the report shows how much there was)
   --out DIR              report root (default loadtest/reports)`;
 
 // Every phase is bounded (fleet phases by duration + grace + connect caps); this bounds the whole run.
@@ -95,6 +99,7 @@ runCli(USAGE, async () => {
     'storm-clients': { type: 'string' },
     'storm-events': { type: 'string' },
     out: { type: 'string' },
+    'wait-quiet': { type: 'string' },
   });
   if (values.help) {
     console.log(USAGE);
@@ -129,6 +134,15 @@ runCli(USAGE, async () => {
     stormEventsPerUser: numberArg(values, 'storm-events', 10, { min: 1, max: 1000 }),
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
+  const waitQuiet = numberArg(values, 'wait-quiet', 0, { min: 0, max: 1800 });
+  if (waitQuiet > 0) {
+    const wait = await waitForQuietMachine(20, 10, waitQuiet, options.log);
+    options.log(
+      wait.quiet
+        ? `machine quiet after ${wait.waitedSec.toFixed(0)} s`
+        : `machine still busy (${wait.lastBusyPercent.toFixed(0)}%) after ${waitQuiet} s: measuring anyway`,
+    );
+  }
   const createdAt = new Date();
   const runner = new SuiteRunner(options);
   const unguard = guardProcess(() => runner.stopAll(), OVERALL_CAP_MS);
