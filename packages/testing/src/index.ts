@@ -10,6 +10,7 @@ export { repoRoot } from './repo-root.js';
 export {
   SERVICE_NODE_FLAGS,
   serviceMainPath,
+  startNodeScript,
   startService,
   type ServiceExit,
   type ServiceName,
