@@ -32,6 +32,22 @@ export function port(defaultValue: number) {
   return positiveInt(defaultValue).refine((value) => value <= 65535, 'expected a port (1-65535)');
 }
 
+/** A port, or undefined when unset or empty (for settings whose default depends on another). */
+export function optionalPort() {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined;
+      const value = Number(raw);
+      if (!Number.isSafeInteger(value) || value < 1 || value > 65535) {
+        ctx.addIssue({ code: 'custom', message: `expected a port (1-65535), got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 export function booleanFlag(defaultValue: boolean) {
   return z
     .string()

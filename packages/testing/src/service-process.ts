@@ -24,7 +24,7 @@ export interface StartServiceOptions {
 export interface ServiceProcess {
   readonly name: ServiceName;
   readonly pid: number;
-  /** The HTTP port: PORT for edge, METRICS_PORT for buffer. */
+  /** The HTTP port: PORT (for a buffer, its deprecated alias METRICS_PORT when PORT is unset). */
   readonly port: number;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -80,7 +80,7 @@ export async function startNodeScript(
   env: Record<string, string>,
   options: StartServiceOptions = {},
 ): Promise<ServiceProcess> {
-  const portText = (name === 'edge' ? env.PORT : env.METRICS_PORT) ?? DEFAULT_PORT[name];
+  const portText = env.PORT ?? (name === 'buffer' ? env.METRICS_PORT : undefined) ?? DEFAULT_PORT[name];
   const port = Number(portText);
 
   const child = spawn(process.execPath, [main], {
