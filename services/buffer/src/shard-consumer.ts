@@ -62,7 +62,17 @@ export class ShardConsumer {
       `${options.consumerName}:shard-${options.lease.shard}`,
     );
     blocking.on('error', () => undefined);
-    const unblock = (): void => blocking.disconnect();
+    // Disconnecting ends a pending read, except while ioredis waits to
+    // reconnect (Redis down): it then keeps the read queued and never settles
+    // it. The read is also raced against the abort, so a stop never waits for it.
+    let resolveAborted: (value: RawStreamEntries) => void = () => undefined;
+    const aborted = new Promise<RawStreamEntries>((resolve) => {
+      resolveAborted = resolve;
+    });
+    const unblock = (): void => {
+      resolveAborted([]);
+      blocking.disconnect();
+    };
     signal.addEventListener('abort', unblock);
     let failures = 0;
     // After any failure the last batch may be persisted but not forwarded or
@@ -91,7 +101,9 @@ export class ShardConsumer {
           // read on the shared client meanwhile instead of waiting for it.
           const ownReady = blocking.status === 'ready';
           const block = ownReady && !backlog;
-          const raw = await this.readNew(ownReady ? blocking : options.client, block);
+          const read = this.readNew(ownReady ? blocking : options.client, block);
+          read.catch(() => undefined); // may settle after an abort, when nobody waits for it
+          const raw = await Promise.race([read, aborted]);
           failures = 0;
           backlog = raw.length >= options.batchSize;
           if (raw.length === 0 && !block) await sleepUnlessAborted(10, signal);
