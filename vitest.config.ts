@@ -19,7 +19,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{packages,services}/*/test/**/*.int.test.ts'],
+          include: ['{packages,services}/*/test/**/*.int.test.ts', 'scripts/test/**/*.int.test.ts'],
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
