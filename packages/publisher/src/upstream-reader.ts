@@ -84,5 +84,7 @@ export class UpstreamReader {
 /** Resolves (with null) when the signal aborts; never rejects. */
 function abortedPromise(signal: AbortSignal): Promise<null> {
   if (signal.aborted) return Promise.resolve(null);
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }));
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(null), { once: true }),
+  );
 }

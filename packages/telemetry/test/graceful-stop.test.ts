@@ -83,7 +83,9 @@ describe('installGracefulStop', () => {
   });
 
   it('exits 130 at once on a second signal, and only once in all', async () => {
-    const h = harness(5000, (steps) => steps.run('close BullMQ worker', never).then(() => undefined));
+    const h = harness(5000, (steps) =>
+      steps.run('close BullMQ worker', never).then(() => undefined),
+    );
     h.handle.trigger('SIGTERM');
     await wait(10);
     expect(h.exits).toEqual([]);

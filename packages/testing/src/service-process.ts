@@ -54,11 +54,16 @@ export interface ServiceProcess {
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const READY_POLL_MS = 50;
 // Default HTTP ports of the services (protocol.md section 7, common brief).
-const DEFAULT_PORT: Record<ServiceName, string> = { edge: '8080', buffer: '9090', 'demo-agent': '0' };
+const DEFAULT_PORT: Record<ServiceName, string> = {
+  edge: '8080',
+  buffer: '9090',
+  'demo-agent': '0',
+};
 
 /** Path of a service's built entry point. */
 export function serviceMainPath(name: ServiceName): string {
-  if (name === 'demo-agent') return join(repoRoot(), 'packages', 'publisher', 'dist', 'demo-agent.js');
+  if (name === 'demo-agent')
+    return join(repoRoot(), 'packages', 'publisher', 'dist', 'demo-agent.js');
   return join(repoRoot(), 'services', name, 'dist', 'main.js');
 }
 
@@ -73,9 +78,7 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = serviceMainPath(name);
   if (!existsSync(main)) {
-    throw new Error(
-      `${main} does not exist: build it first (npx turbo run build)`,
-    );
+    throw new Error(`${main} does not exist: build it first (npx turbo run build)`);
   }
   if (name === 'demo-agent' && options.waitReady !== false) {
     throw new Error('the demo agent has no readiness endpoint: start it with waitReady: false');
@@ -90,7 +93,8 @@ export async function startNodeScript(
   env: Record<string, string>,
   options: StartServiceOptions = {},
 ): Promise<ServiceProcess> {
-  const portText = env.PORT ?? (name === 'buffer' ? env.METRICS_PORT : undefined) ?? DEFAULT_PORT[name];
+  const portText =
+    env.PORT ?? (name === 'buffer' ? env.METRICS_PORT : undefined) ?? DEFAULT_PORT[name];
   const port = Number(portText);
 
   const child = spawn(process.execPath, [main], {
