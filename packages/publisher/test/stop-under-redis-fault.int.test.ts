@@ -1,7 +1,9 @@
 import { createKeyLayout } from '@agentwire/redis';
+import { StopExitCode } from '@agentwire/telemetry';
 import {
   type RedisServer,
   type ServiceProcess,
+  cleanUpRedisFault,
   getFreePort,
   sleep,
   startRedis,
@@ -19,9 +21,7 @@ let redis: RedisServer | undefined;
 let agent: ServiceProcess | undefined;
 
 afterEach(async () => {
-  redis?.signal('SIGCONT');
-  await agent?.kill();
-  await redis?.stop();
+  await cleanUpRedisFault(redis, [agent]);
   redis = undefined;
   agent = undefined;
 });
@@ -69,7 +69,7 @@ async function startReadingAgent(server: RedisServer): Promise<ServiceProcess> {
 
 async function expectCleanExitWithinGrace(proc: ServiceProcess, signalledAt: number) {
   const exit = await proc.exitWithin(STOP_GRACE_MS + 2000);
-  expect(exit, proc.output()).toEqual({ code: 0, signal: null });
+  expect(exit, proc.output()).toEqual({ code: StopExitCode.clean, signal: null });
   expect(Date.now() - signalledAt).toBeLessThan(STOP_GRACE_MS);
   expect(proc.output()).toContain('"msg":"stopped"');
 }

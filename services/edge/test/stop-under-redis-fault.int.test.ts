@@ -1,7 +1,9 @@
 import { createKeyLayout, type KeyLayout } from '@agentwire/redis';
+import { StopExitCode } from '@agentwire/telemetry';
 import {
   type RedisServer,
   type ServiceProcess,
+  cleanUpRedisFault,
   defaultStackEnv,
   getFreePort,
   signToken,
@@ -16,9 +18,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueUser } from './support/edge-test-kit.js';
 
 // Each test pauses, kills or restarts a single Redis of its own: one topology run is enough.
-// Exit codes of the shared graceful stop (docs/operations.md).
-const CLEAN = 0;
-const STEPS_ABANDONED = 3;
 const DRAIN_WINDOW_MS = 300;
 
 let redis: RedisServer | undefined;
@@ -26,10 +25,8 @@ let edge: ServiceProcess | undefined;
 let client: TestWsClient | undefined;
 
 afterEach(async () => {
-  redis?.signal('SIGCONT');
   client?.socket.terminate();
-  await edge?.kill();
-  await redis?.stop();
+  await cleanUpRedisFault(redis, [edge]);
   redis = undefined;
   edge = undefined;
   client = undefined;
@@ -77,7 +74,7 @@ describe('edge SIGTERM whatever Redis is doing', () => {
     edge.signal('SIGTERM');
     expect((await client.closed).code).toBe(4503);
     const exit = await edge.exitWithin(graceMs + 2000);
-    expect(exit, edge.output()).toEqual({ code: STEPS_ABANDONED, signal: null });
+    expect(exit, edge.output()).toEqual({ code: StopExitCode.stepsAbandoned, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(graceMs);
     expect(edge.output()).toContain('"step":"route clean-ups and publishes in flight"');
   });
@@ -94,7 +91,7 @@ describe('edge SIGTERM whatever Redis is doing', () => {
     await sleep(DRAIN_WINDOW_MS);
     await redis.restart();
     const exit = await edge.exitWithin(graceMs + 2000);
-    expect(exit, edge.output()).toEqual({ code: CLEAN, signal: null });
+    expect(exit, edge.output()).toEqual({ code: StopExitCode.clean, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(graceMs);
     // The route came back with the AOF; the stop removed it once Redis answered.
     expect(await routeCount(redis.url, started.keys, started.user)).toBe(0);
@@ -113,7 +110,7 @@ describe('edge SIGTERM whatever Redis is doing', () => {
     await sleep(200);
     await redis.kill('SIGKILL');
     const exit = await edge.exitWithin(graceMs + 2000);
-    expect(exit, edge.output()).toEqual({ code: STEPS_ABANDONED, signal: null });
+    expect(exit, edge.output()).toEqual({ code: StopExitCode.stepsAbandoned, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(graceMs);
   });
 });
