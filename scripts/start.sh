@@ -63,6 +63,7 @@ set +a
 detach=$(command -v setsid || true)
 service_pids=()
 redis_pid=
+readiness_pid=
 stopping=0
 
 # Sends SIGTERM to the given processes, waits until they are gone or
@@ -97,6 +98,7 @@ stop_all() {
   trap 'echo "Already stopping (at most $((services_wait_s + redis_wait_s)) s)." >&2' INT TERM HUP
   echo
   echo "Stopping agentwire..."
+  [ -n "$readiness_pid" ] && kill -TERM "$readiness_pid" 2>/dev/null
   stop_processes "$services_wait_s" "${service_pids[@]}"
   [ -n "$redis_pid" ] && stop_processes "$redis_wait_s" "$redis_pid"
   echo "Stopped."
@@ -146,7 +148,9 @@ node -e '
     }
   })();
 ' "${edge_ports[@]}" "$buffer_port" &
-wait $! || { echo "see the logs in $logs" >&2; exit 1; }
+readiness_pid=$!
+wait "$readiness_pid" || { echo "see the logs in $logs" >&2; exit 1; }
+readiness_pid=
 EDGE_URL=$edge_url DEMO_USER=demo $detach node packages/publisher/dist/demo-agent.js \
   >"$logs/demo-agent.log" 2>&1 &
 service_pids+=($!)
