@@ -128,7 +128,7 @@ ws_urls=()
 for i in "${!edge_ports[@]}"; do
   port=${edge_ports[$i]}
   NODE_ID="edge-$i" PORT=$port DEMO_DIR="$root/packages/client/demo/dist" \
-    $detach node services/edge/dist/main.js >"$logs/edge-$i.log" 2>&1 &
+    $detach node --max-semi-space-size=4 services/edge/dist/main.js >"$logs/edge-$i.log" 2>&1 &
   service_pids+=($!)
   ws_urls+=("ws://127.0.0.1:$port/v1/ws")
 done

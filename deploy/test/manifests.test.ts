@@ -16,6 +16,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { edgeEnvSchema, parseEdgeEnv } from '../../services/edge/src/env.js';
 import { bufferEnvSchema, loadBufferEnv } from '../../services/buffer/src/env.js';
+import { SERVICE_NODE_FLAGS } from '../../packages/testing/src/service-process.js';
 import { BUFFER_METRICS, EDGE_METRICS } from './metric-names.js';
 import { baseMetricName, promqlMetricNames } from './promql-metric-names.js';
 import { renderOverlay, type RenderedObject } from './render-overlay.js';
@@ -234,7 +235,7 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
     expect(Number(literal(env, 'PORT'))).toBe(containerPort(edge, 'http'));
     expect(literal(env, 'ALLOW_UWS_FALLBACK')).toBe('false');
-    expect(edge.args).toEqual(['services/edge/dist/main.js']);
+    expect(edge.args).toEqual([...SERVICE_NODE_FLAGS.edge, 'services/edge/dist/main.js']);
   });
 
   it('sets the buffer Redis and the port its probes use', () => {

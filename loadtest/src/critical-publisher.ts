@@ -13,6 +13,8 @@ export interface CriticalPublisherOptions {
   maxBatch?: number;
   /** Most requests in flight. @default 8 */
   maxInFlight?: number;
+  /** How often the schedule generates due events and sends them. @default 10 */
+  tickMs?: number;
 }
 
 export interface PublisherResult {
@@ -31,9 +33,11 @@ export interface PublisherResult {
   maxBacklog: number;
   /** Accepted events per second of the run. */
   acceptedPerSecond: number[];
+  /** Seconds from the first tick until the last request was answered (schedule plus flush). */
+  elapsedSec: number;
 }
 
-const TICK_MS = 10;
+const DEFAULT_TICK_MS = 10;
 const MAX_ATTEMPTS = 5;
 const RETRY_DELAY_MS = 200;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -84,6 +88,7 @@ export class CriticalPublisher {
   async run(): Promise<PublisherResult> {
     this.startedAt = Date.now();
     const total = Math.round(this.options.ratePerSec * this.options.durationSec);
+    const tickMs = this.options.tickMs ?? DEFAULT_TICK_MS;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const elapsedSec = (Date.now() - this.startedAt) / 1000;
@@ -95,12 +100,12 @@ export class CriticalPublisher {
           clearInterval(timer);
           resolve();
         }
-      }, TICK_MS);
+      }, tickMs);
     });
     const deadline = Date.now() + FLUSH_TIMEOUT_MS;
     while ((this.backlog.length > 0 || this.inFlight > 0) && Date.now() < deadline) {
       this.pump();
-      await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
     // Whatever is still queued was never sent: it is not expected anywhere.
     this.failed += this.backlog.length;
@@ -116,6 +121,7 @@ export class CriticalPublisher {
       statusCodes: { ...this.statusCodes },
       maxBacklog: this.maxBacklog,
       acceptedPerSecond: [...this.acceptedPerSecond].map((value) => value ?? 0),
+      elapsedSec: (Date.now() - this.startedAt) / 1000,
     };
   }
 

@@ -33,17 +33,23 @@ export class DeliveryLedger {
   private socketSeen = new Set<number>();
   private socketHighest = 0;
   private socketResumeFrom = 0;
+  private socketResumed: number | undefined;
   private contiguous = 0;
   private duplicates = 0;
   private redelivered = 0;
   private outOfOrder = 0;
   private foreign = 0;
 
-  /** The first welcome fixes the base; later welcomes (reconnects) keep it. */
+  /**
+   * The first welcome fixes the base: the welcome's latestSeq for a live
+   * start, or the hello's lastSeq when the very first socket resumed (then
+   * everything after it is expected, replayed or live). Later welcomes
+   * (reconnects) keep the base.
+   */
   onWelcome(latestSeq: number): void {
     if (this.base === undefined) {
-      this.base = latestSeq;
-      this.contiguous = latestSeq;
+      this.base = this.socketResumed ?? latestSeq;
+      this.contiguous = this.base;
     }
   }
 
@@ -52,6 +58,7 @@ export class DeliveryLedger {
     this.socketSeen = new Set<number>();
     this.socketHighest = 0;
     this.socketResumeFrom = resumeFrom ?? 0;
+    this.socketResumed = resumeFrom;
   }
 
   /** Hot path: one call per critical event frame. */

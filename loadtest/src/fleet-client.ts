@@ -35,6 +35,12 @@ export class FleetClient {
   nonCritical = 0;
   /** True when the last resume answered resumed:false (history lost to retention). */
   resyncs = 0;
+  /** Epoch ms of the latest welcome (0 before the first). */
+  welcomedAtMs = 0;
+  /** Epoch ms of the first critical event after the latest welcome (0 while none arrived). */
+  firstEventAtMs = 0;
+  /** Epoch ms of the latest close this client did not ask for (0 if none). */
+  unexpectedCloseAtMs = 0;
 
   private socket: WebSocket | undefined;
   private epoch: string | undefined;
@@ -54,9 +60,17 @@ export class FleetClient {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
-  /** Opens the socket and resolves once the welcome arrived. */
-  connect(): Promise<void> {
-    return this.open(undefined);
+  /** The edge URL of the current (or last) socket. */
+  get currentUrl(): string {
+    return this.options.urls[this.urlIndex % this.options.urls.length] as string;
+  }
+
+  /**
+   * Opens the socket and resolves once the welcome arrived. With `lastSeq`
+   * the hello resumes from there (0: replay everything retained).
+   */
+  connect(lastSeq?: number): Promise<void> {
+    return this.open(lastSeq);
   }
 
   /** Sends one cumulative ack when the contiguous position moved. */
@@ -88,7 +102,7 @@ export class FleetClient {
 
   private open(lastSeq: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const url = this.options.urls[this.urlIndex % this.options.urls.length] as string;
+      const url = this.currentUrl;
       const socket = new WebSocket(url, {
         perMessageDeflate: false,
         handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
@@ -125,6 +139,8 @@ export class FleetClient {
         } else if (frame.type === 'welcome') {
           welcomed = true;
           clearTimeout(timer);
+          this.welcomedAtMs = Date.now();
+          this.firstEventAtMs = 0;
           if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
           if (frame.resumed === false) this.resyncs++;
           this.ledger.onWelcome(typeof frame.latestSeq === 'number' ? frame.latestSeq : 0);
@@ -147,6 +163,7 @@ export class FleetClient {
           return;
         }
         if (this.stopping || socket !== this.socket) return;
+        this.unexpectedCloseAtMs = Date.now();
         this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
         if ((this.options.reconnect ?? true) && shouldReconnect(code)) this.scheduleReconnect(0);
       });
@@ -174,6 +191,7 @@ export class FleetClient {
       return;
     }
     const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
+    if (this.firstEventAtMs === 0) this.firstEventAtMs = Date.now();
     if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
       this.ledger.onForeign();
       return;

@@ -36,6 +36,16 @@ export interface FleetOptions {
   ackIntervalMs?: number;
   /** Resume after unexpected closes. @default true */
   reconnect?: boolean;
+  /** The publisher's tick (it sends what is due every tick). @default 10 */
+  publisherTickMs?: number;
+  /** Most events in one POST. @default 100 */
+  publisherMaxBatch?: number;
+  /** Most POSTs in flight. @default 8 */
+  publisherMaxInFlight?: number;
+  /** Called with the connected clients right before publishing starts. */
+  onPublishStart?: (clients: readonly FleetClient[]) => void;
+  /** Called once every expected event arrived (or the grace ran out), before the clients close. */
+  onSettled?: (clients: readonly FleetClient[]) => void;
   /** Progress lines go here. */
   log?: (line: string) => void;
 }
@@ -183,7 +193,13 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     users: [...new Set(connected.map((client) => client.userId))],
     ratePerSec: options.ratePerSec,
     durationSec: options.durationSec,
+    ...(options.publisherTickMs === undefined ? {} : { tickMs: options.publisherTickMs }),
+    ...(options.publisherMaxBatch === undefined ? {} : { maxBatch: options.publisherMaxBatch }),
+    ...(options.publisherMaxInFlight === undefined
+      ? {}
+      : { maxInFlight: options.publisherMaxInFlight }),
   });
+  options.onPublishStart?.(connected);
   publishStart = Date.now();
   log(`publishing ${options.ratePerSec} critical events/s for ${options.durationSec} s`);
   const publisherResult =
@@ -200,6 +216,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     );
   while (Date.now() < graceEnd && !allArrived())
     await new Promise((resolve) => setTimeout(resolve, 100));
+  options.onSettled?.(connected);
   for (const client of connected) client.flushAck();
   clearInterval(ackTimer);
   await Promise.all(clients.map((client) => client.close()));
@@ -292,5 +309,6 @@ function emptyPublisherResult(options: FleetOptions): PublisherResult {
     statusCodes: {},
     maxBacklog: 0,
     acceptedPerSecond: [],
+    elapsedSec: 0,
   };
 }

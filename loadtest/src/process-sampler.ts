@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import {
@@ -26,7 +27,7 @@ export interface SampledProcess {
 const MAX_SAMPLES = 2400;
 
 /** Clock ticks per second (USER_HZ); 100 on every mainstream Linux build, asked once. */
-function ticksPerSecond(): number {
+export function ticksPerSecond(): number {
   try {
     const value = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     return Number.isFinite(value) && value > 0 ? value : 100;
@@ -144,4 +145,17 @@ export class ProcessSampler {
 /** Resident set size of a process right now, in bytes. */
 export async function readRssBytes(pid: number): Promise<number> {
   return parseStatusRssBytes(await readFile(`/proc/${pid}/status`, 'utf8'));
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in clock ticks; NaN
+ * once it has exited. Synchronous, so a measuring window can open and close
+ * exactly at a callback.
+ */
+export function readCpuTicks(pid: number): number {
+  try {
+    return parseProcStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -51,6 +51,18 @@ describe('DeliveryLedger', () => {
     expect(hasProblem(counts)).toBe(false);
   });
 
+  it('takes the hello position as the base when the first socket resumes', () => {
+    const ledger = new DeliveryLedger();
+    ledger.onNewSocket(0); // replay everything retained
+    ledger.onWelcome(10);
+    expect(ledger.contiguousSeq()).toBe(0);
+    for (let seq = 1; seq <= 9; seq++) ledger.onCritical(seq);
+    expect(ledger.counts(10)).toMatchObject({ delivered: 9, lost: 1 });
+    ledger.onCritical(10);
+    expect(ledger.contiguousSeq()).toBe(10);
+    expect(hasProblem(ledger.counts(10))).toBe(false);
+  });
+
   it('counts a lower seq after a higher one on the same socket as out of order', () => {
     const counts = ledgerWith(0, [2, 1, 3]).counts(3);
     expect(counts).toMatchObject({ delivered: 3, lost: 0, outOfOrder: 1 });

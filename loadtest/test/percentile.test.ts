@@ -51,7 +51,7 @@ describe('summarize', () => {
 });
 
 describe('LatencyHistogram', () => {
-  it('agrees with the exact nearest-rank percentile within its 1% bucket width', () => {
+  it('agrees with the exact nearest-rank percentile within the 3 significant digits of HdrHistogram', () => {
     fc.assert(
       fc.property(
         fc.array(fc.double({ min: 0.05, max: 60_000, noNaN: true }), {
@@ -67,8 +67,8 @@ describe('LatencyHistogram', () => {
             q,
           );
           const approx = histogram.percentile(q);
-          expect(approx).toBeGreaterThanOrEqual(exact * 0.999);
-          expect(approx).toBeLessThanOrEqual(exact * 1.0101);
+          expect(approx).toBeGreaterThanOrEqual(exact);
+          expect(approx).toBeLessThanOrEqual(exact * 1.001 + 0.0001);
         },
       ),
       { numRuns: 200 },
@@ -102,7 +102,7 @@ describe('LatencyHistogram', () => {
     a.merge(b);
     expect(a.count).toBe(100);
     expect(a.percentile(50)).toBeGreaterThanOrEqual(50);
-    expect(a.percentile(50)).toBeLessThan(50.6);
+    expect(a.percentile(50)).toBeLessThan(50.06);
     expect(a.summary().max).toBe(100);
   });
 

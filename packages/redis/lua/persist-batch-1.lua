@@ -1,48 +1,77 @@
 --[[
-  Sequences and persists a batch of ingest entries of one shard, then reads
-  each user's routes. One call per batch: all keys live in the shard's slot.
+  Sequences and persists a batch of ingest entries of one or more shards,
+  then reads each user's routes. On a Redis Cluster a call holds one shard
+  (all its keys live in the shard's slot, KEYS[1] routes it); on a single
+  Redis one call holds every shard a replica owns, so a busy replica pays
+  one round trip per batch, not one per shard.
+
   Order inside the script is the connect/live race guarantee: the log is
   written before the routes are read (open-session registers the route
   before it reads the log).
 
+  In forwarding mode (ARGV[6] not empty) the script also appends each event
+  to the inbox of every node holding its user and acknowledges the shard's
+  entries (XACK): persist, forward and ack are then one atomic step, and a
+  crash can only come before it (the entries stay pending and are
+  redelivered) or after it. Forwarding mode is only used where inbox keys of
+  other slots may be touched (a single Redis) and no replication wait must
+  come between persisting and forwarding.
+
   Input:
-    KEYS[1]  lease key of the shard (fencing: the caller must hold it)
-    ARGV[1]  key base of the shard, e.g. "aw:{s3}:"
-    ARGV[2]  lease value the caller holds ("owner|token")
-    ARGV[3]  now (ms)
-    ARGV[4]  retention (ms)
-    ARGV[5]  retention max events per user
-    ARGV[6]  dedupe window (ms)
-    ARGV[7]  epoch to use when a user's history is created afresh
-    ARGV[8+] per entry, 5 values: entryId, eventId, userId, critical (1/0), body
+    KEYS[1]  lease key of the first shard of the call (routes the call)
+    ARGV[1]  now (ms)
+    ARGV[2]  retention (ms)
+    ARGV[3]  retention max events per user
+    ARGV[4]  dedupe window (ms)
+    ARGV[5]  epoch to use when a user's history is created afresh
+    ARGV[6]  forwarding mode: inbox key prefix (e.g. "aw:{n:"), or "" for none
+    ARGV[7]  inbox key suffix (e.g. "}:inbox")
+    ARGV[8]  approximate inbox max length
+    ARGV[9]  consumer group of the ingest streams (for XACK)
+    ARGV[10] number of shards in the call, S
+    then per shard, S times:
+      key base ("aw:{s3}:"), lease key, lease value ("owner|token"),
+      ingest stream key, entry count N, extra ack count M,
+      N x 5 values (entryId, eventId, userId, critical 1/0, body),
+      M entry ids to acknowledge without processing (malformed entries)
 
-  Output:
-    {-1} when the lease is not held (fenced).
-    Otherwise, per entry: status (0 duplicate, 1 new, 2 redelivery), seq
-    (0 when not critical), frame, epoch, routeCount, node ids...
+  Output: { fenced, statuses, forwards }
+    fenced    per shard of the call, 1 when its lease is not held (its
+              entries were left untouched and pending), else 0
+    statuses  per entry of unfenced shards, in input order: 0 duplicate,
+              1 new, 2 redelivery
+    forwards  forwarding mode: {} (done here). Otherwise, per entry of an
+              unfenced shard that is not a duplicate: seq (0 when not
+              critical), frame, epoch, userId, routeCount, node ids...
 ]]
-local leaseKey = KEYS[1]
-local base = ARGV[1]
-local leaseValue = ARGV[2]
-local now = tonumber(ARGV[3])
-local retentionMs = tonumber(ARGV[4])
-local retentionMax = tonumber(ARGV[5])
-local dedupeMs = tonumber(ARGV[6])
-local freshEpoch = ARGV[7]
-
-if redis.call('GET', leaseKey) ~= leaseValue then
-  return {-1}
-end
+local now = tonumber(ARGV[1])
+local retentionMs = tonumber(ARGV[2])
+local retentionMax = tonumber(ARGV[3])
+local dedupeMs = tonumber(ARGV[4])
+local freshEpoch = ARGV[5]
+local inboxPrefix = ARGV[6]
+local inboxSuffix = ARGV[7]
+local inboxMaxLen = ARGV[8]
+local group = ARGV[9]
+local shardCount = tonumber(ARGV[10])
+local forwarding = inboxPrefix ~= ''
 
 local cutoff = now - retentionMs
+-- TTLs and the shard's user index are refreshed at most this often per user
+-- (hot path: three calls per event saved at a few events per second). Keys
+-- then live up to one interval longer than the retention, never shorter.
+local refreshMs = math.min(1000, math.floor(retentionMs / 16))
 
--- Drops time-expired entries from the head of a user's log, keeping the newest.
+-- Drops time-expired entries from the head of a user's log, keeping the
+-- newest. Returns the time of the entry that is now the head.
 local function trimExpired(logKey)
   local head = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 32)
   local keepFrom = nil
-  for i = 1, #head - 1 do
-    local ts = tonumber(head[i][2][4])
-    if ts and ts < cutoff then
+  local headTs = now
+  for i = 1, #head do
+    local ts = tonumber(head[i][2][4]) or now
+    headTs = ts
+    if i < #head and ts < cutoff then
       keepFrom = head[i + 1][1]
     else
       break
@@ -51,6 +80,7 @@ local function trimExpired(logKey)
   if keepFrom then
     redis.call('XTRIM', logKey, 'MINID', keepFrom)
   end
+  return headTs
 end
 
 local function frameOf(seq, body)
@@ -60,99 +90,159 @@ local function frameOf(seq, body)
   return '{"type":"event",' .. body
 end
 
--- Per-user state read once per batch (hot path: a batch often holds many
+-- Per-user state read once per call (hot path: a batch often holds many
 -- events of the same user). Seq is counted here and stored once at the end.
 local users = {}
-local function userState(userId)
-  local user = users[userId]
+local function userState(base, userId)
+  local userBase = base .. 'u:' .. userId .. ':'
+  local user = users[userBase]
   if user == nil then
-    local userBase = base .. 'u:' .. userId .. ':'
-    local meta = redis.call('HMGET', userBase .. 'meta', 'epoch', 'seq')
+    -- head: a lower bound of the log head's time (0 unknown), so the head is
+    -- only read when something in it may have expired; refreshed: when TTLs
+    -- and the user index were last set.
+    local meta = redis.call('HMGET', userBase .. 'meta', 'epoch', 'seq', 'head', 'refreshed')
     user = {
       base = userBase,
+      shardBase = base,
+      userId = userId,
       epoch = meta[1],
       seq = tonumber(meta[2] or '0'),
+      head = tonumber(meta[3] or '0'),
+      refreshed = tonumber(meta[4] or '0'),
       appended = false,
     }
-    users[userId] = user
+    users[userBase] = user
   end
   return user
 end
 
-local results = {}
-for i = 8, #ARGV, 5 do
-  local entryId = ARGV[i]
-  local eventId = ARGV[i + 1]
-  local userId = ARGV[i + 2]
-  local critical = ARGV[i + 3] == '1'
-  local body = ARGV[i + 4]
-  local user = userState(userId)
-  local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
+local fenced = {}
+local statuses = {}
+-- Accepted entries in input order: { seq, body, user }.
+local accepted = {}
+local acks = {}
 
-  local candidate = 0
-  if critical then
-    candidate = user.seq + 1
-  end
-  -- One call both claims the id and tells whether it was seen before.
-  local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
-  local status = 1
-  local seq = 0
-  if seen then
-    local sep = string.find(seen, ' ', 1, true)
-    if string.sub(seen, 1, sep - 1) == entryId then
-      -- Same stream entry again: a crash came between persist and ack. Forward again.
-      status = 2
-      seq = tonumber(string.sub(seen, sep + 1))
-    else
-      status = 0
+local at = 11
+for s = 1, shardCount do
+  local base = ARGV[at]
+  local leaseKey = ARGV[at + 1]
+  local leaseValue = ARGV[at + 2]
+  local ingestKey = ARGV[at + 3]
+  local entryCount = tonumber(ARGV[at + 4])
+  local extraAcks = tonumber(ARGV[at + 5])
+  local first = at + 6
+  local afterEntries = first + entryCount * 5
+  at = afterEntries + extraAcks
+
+  if redis.call('GET', leaseKey) ~= leaseValue then
+    fenced[s] = 1
+  else
+    fenced[s] = 0
+    local ids = {}
+    for i = first, afterEntries - 1, 5 do
+      local entryId = ARGV[i]
+      local eventId = ARGV[i + 1]
+      local userId = ARGV[i + 2]
+      local critical = ARGV[i + 3] == '1'
+      local body = ARGV[i + 4]
+      ids[#ids + 1] = entryId
+      local user = userState(base, userId)
+      local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
+
+      local candidate = 0
+      if critical then
+        candidate = user.seq + 1
+      end
+      -- One call both claims the id and tells whether it was seen before.
+      local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
+      local status = 1
+      local seq = 0
+      if seen then
+        local sep = string.find(seen, ' ', 1, true)
+        if string.sub(seen, 1, sep - 1) == entryId then
+          -- Same stream entry again: a crash came between persist and ack. Forward again.
+          status = 2
+          seq = tonumber(string.sub(seen, sep + 1))
+        else
+          status = 0
+        end
+      elseif critical then
+        if not user.epoch then
+          user.epoch = freshEpoch
+        end
+        seq = candidate
+        user.seq = seq
+        user.appended = true
+        redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
+          'f', frameOf(seq, body), 't', now)
+      end
+      statuses[#statuses + 1] = status
+      if status ~= 0 then
+        accepted[#accepted + 1] = { seq, body, user }
+      end
     end
-  elseif critical then
-    if not user.epoch then
-      user.epoch = freshEpoch
+    for i = afterEntries, at - 1 do
+      ids[#ids + 1] = ARGV[i]
     end
-    seq = candidate
-    user.seq = seq
-    user.appended = true
-    redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
-      'f', frameOf(seq, body), 't', now)
+    if forwarding and #ids > 0 then
+      acks[#acks + 1] = { ingestKey, ids }
+    end
   end
-  results[#results + 1] = { status, seq, body, userId }
 end
 
--- Writes of the batch are done; now store each user's position and read routes.
-for userId, user in pairs(users) do
+-- Writes of the call are done; now store each user's position and read routes.
+for _, user in pairs(users) do
   if user.appended then
     local metaKey = user.base .. 'meta'
     local logKey = user.base .. 'log'
-    redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq)
-    redis.call('PEXPIRE', metaKey, retentionMs)
-    redis.call('PEXPIRE', logKey, retentionMs)
-    redis.call('ZADD', base .. 'users', now, userId)
-    trimExpired(logKey)
+    if user.head < cutoff then
+      user.head = trimExpired(logKey)
+    end
+    if now - user.refreshed >= refreshMs then
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head,
+        'refreshed', now)
+      redis.call('PEXPIRE', metaKey, retentionMs + refreshMs)
+      redis.call('PEXPIRE', logKey, retentionMs + refreshMs)
+      redis.call('ZADD', user.shardBase .. 'users', now, user.userId)
+    else
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head)
+    end
   end
   user.nodes = redis.call('HKEYS', user.base .. 'routes')
 end
 
-local out = {}
-for r = 1, #results do
-  local result = results[r]
-  local status = result[1]
-  local seq = result[2]
-  out[#out + 1] = status
-  out[#out + 1] = seq
-  if status == 0 then
-    out[#out + 1] = ''
-    out[#out + 1] = ''
-    out[#out + 1] = 0
+local forwards = {}
+for r = 1, #accepted do
+  local item = accepted[r]
+  local seq = item[1]
+  local user = item[3]
+  local frame = frameOf(seq, item[2])
+  local epoch = user.epoch or ''
+  local nodes = user.nodes
+  if forwarding then
+    -- Inbox fields u, s, f, e in this order (InboxField; the edge reads them by position).
+    for n = 1, #nodes do
+      redis.call('XADD', inboxPrefix .. nodes[n] .. inboxSuffix, 'MAXLEN', '~', inboxMaxLen, '*',
+        'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
+    end
   else
-    local user = users[result[4]]
-    out[#out + 1] = frameOf(seq, result[3])
-    out[#out + 1] = user.epoch or ''
-    out[#out + 1] = #user.nodes
-    for n = 1, #user.nodes do
-      out[#out + 1] = user.nodes[n]
+    forwards[#forwards + 1] = seq
+    forwards[#forwards + 1] = frame
+    forwards[#forwards + 1] = epoch
+    forwards[#forwards + 1] = user.userId
+    forwards[#forwards + 1] = #nodes
+    for n = 1, #nodes do
+      forwards[#forwards + 1] = nodes[n]
     end
   end
 end
 
-return out
+-- In slices: unpack has a stack limit.
+for a = 1, #acks do
+  local ids = acks[a][2]
+  for from = 1, #ids, 1000 do
+    redis.call('XACK', acks[a][1], group, unpack(ids, from, math.min(from + 999, #ids)))
+  end
+end
+
+return { fenced, statuses, forwards }

@@ -22,6 +22,8 @@ export interface KeyLayout {
   userLog(userId: string): string;
   userRoutes(userId: string): string;
   inbox(nodeId: string): string;
+  /** The parts of every inbox key around the node id, for scripts that build them. */
+  inboxKeyParts(): readonly [before: string, after: string];
   nodeUsers(nodeId: string): string;
   /** Sorted set: edge node id -> last heartbeat (ms). */
   nodes(): string;
@@ -60,6 +62,7 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     userLog: (userId) => `${userBase(userId)}log`,
     userRoutes: (userId) => `${userBase(userId)}routes`,
     inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
+    inboxKeyParts: () => [`${prefix}:{n:`, '}:inbox'],
     nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,
     nodes: () => `${prefix}:nodes`,
     buffers: () => `${prefix}:buffers`,

@@ -9,7 +9,9 @@ export { redisProbe } from './redis-probe.js';
 export { startTestRedis, testTopology, type TestRedis, type TestTopology } from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export {
+  SERVICE_NODE_FLAGS,
   serviceMainPath,
+  startNodeScript,
   startService,
   type ServiceExit,
   type ServiceName,

@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     leaseTtlMs: env.LEASE_TTL_MS,
     batchSize: env.BATCH_SIZE,
     inboxMaxLen: env.INBOX_MAXLEN,
+    // A single Redis lets the persist script write every edge's inbox itself.
+    forwardInScript: !(redis.target.clusterNodes && redis.target.clusterNodes.length > 0),
     persist: {
       retentionMs: env.RETENTION_MS,
       retentionMaxEvents: env.RETENTION_MAX_EVENTS,

@@ -15,12 +15,20 @@ export interface ShardBalancerOptions {
   batchSize: number;
   inboxMaxLen: number;
   persist: PersistSettings;
+  /** See ShardConsumerOptions.forwardInScript. */
+  forwardInScript: boolean;
   metrics: BufferMetrics;
   logger: Logger;
 }
 
 interface OwnedShard {
   lease: ShardLease;
+  runner: ConsumerRunner;
+}
+
+/** A running consumer and how to stop it. */
+interface ConsumerRunner {
+  consumer: ShardConsumer;
   abort: AbortController;
   done: Promise<void>;
 }
@@ -35,12 +43,20 @@ interface OwnedShard {
 export class ShardBalancer {
   private readonly owned = new Map<number, OwnedShard>();
   private readonly startOffset: number;
+  /**
+   * On a single Redis every owned shard shares one consumer (one read and
+   * one script call per batch for all of them); on a cluster a shard's keys
+   * live on one node, so each shard has its own.
+   */
+  private readonly shareConsumer: boolean;
+  private shared: ConsumerRunner | undefined;
 
   constructor(private readonly options: ShardBalancerOptions) {
     // Replicas start probing free shards at different places to avoid piling up on shard 0.
     let hash = 0;
     for (const ch of options.replicaId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
     this.startOffset = hash % options.keys.shards;
+    this.shareConsumer = !(options.target.clusterNodes && options.target.clusterNodes.length > 0);
   }
 
   get ownedShards(): number[] {
@@ -99,41 +115,62 @@ export class ShardBalancer {
   }
 
   private start(lease: ShardLease): void {
+    let runner: ConsumerRunner;
+    if (this.shareConsumer) {
+      this.shared ??= this.startConsumer();
+      runner = this.shared;
+    } else {
+      runner = this.startConsumer();
+    }
+    runner.consumer.add(lease);
+    this.owned.set(lease.shard, { lease, runner });
+    this.options.metrics.leaseTakeovers.inc();
+    this.options.logger.info({ shard: lease.shard, lease: lease.value }, 'shard acquired');
+  }
+
+  private startConsumer(): ConsumerRunner {
     const abort = new AbortController();
     const consumer = new ShardConsumer({
       client: this.options.client,
       target: this.options.target,
       keys: this.options.keys,
-      lease,
       consumerName: this.options.replicaId,
       batchSize: this.options.batchSize,
       inboxMaxLen: this.options.inboxMaxLen,
       persist: this.options.persist,
       leaseTtlMs: this.options.leaseTtlMs,
+      forwardInScript: this.options.forwardInScript,
       metrics: this.options.metrics,
       logger: this.options.logger,
       onFenced: (shard) => void this.stop(shard, 'fenced'),
     });
     const done = consumer.run(abort.signal).catch((error: unknown) => {
-      this.options.logger.error({ err: error, shard: lease.shard }, 'shard consumer crashed');
+      this.options.logger.error({ err: error }, 'shard consumer crashed');
     });
-    this.owned.set(lease.shard, { lease, abort, done });
-    this.options.metrics.leaseTakeovers.inc();
-    this.options.logger.info({ shard: lease.shard, lease: lease.value }, 'shard acquired');
+    return { consumer, abort, done };
   }
 
   private async stop(shard: number, reason: string): Promise<void> {
     const owned = this.owned.get(shard);
     if (!owned) return;
     this.owned.delete(shard);
-    owned.abort.abort();
-    await owned.done;
+    const { runner } = owned;
+    await runner.consumer.remove(shard);
+    if (runner !== this.shared) {
+      runner.abort.abort();
+      await runner.done;
+    }
     await owned.lease.release().catch(() => undefined);
     this.options.logger.info({ shard, reason }, 'shard released');
   }
 
   private async releaseAll(): Promise<void> {
     await Promise.all(this.ownedShards.map((shard) => this.stop(shard, 'shutdown')));
+    if (this.shared) {
+      this.shared.abort.abort();
+      await this.shared.done;
+      this.shared = undefined;
+    }
     await this.options.client
       .zrem(this.options.keys.buffers(), this.options.replicaId)
       .catch(() => undefined);

@@ -8,7 +8,7 @@ import {
 import type { Logger } from '@agentwire/telemetry';
 import { forwardToInboxes } from './inbox-forwarder.js';
 import type { BufferMetrics } from './metrics.js';
-import { type PersistSettings, persistBatch } from './persist-batch.js';
+import { type PersistSettings, type ShardBatch, persistShards } from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
 import { sleepUnlessAborted } from './sleep-unless-aborted.js';
 import type { ShardLease } from './shard-lease.js';
@@ -19,144 +19,281 @@ export interface ShardConsumerOptions {
   client: RedisClient;
   target: RedisTarget;
   keys: KeyLayout;
-  lease: ShardLease;
   consumerName: string;
   batchSize: number;
   inboxMaxLen: number;
   persist: PersistSettings;
   leaseTtlMs: number;
+  /**
+   * Forward inside the persist script (one atomic call per batch). Only
+   * where the script may write other slots' keys (a single Redis) and no
+   * replication wait has to come between persisting and forwarding.
+   */
+  forwardInScript: boolean;
   metrics: BufferMetrics;
   logger: Logger;
-  /** Called when the persist script says the lease is gone: stop this shard. */
+  /** Called when the persist script says a lease is gone: stop that shard. */
   onFenced: (shard: number) => void;
 }
 
 /** Re-claim entries other consumers hold (a fenced replica's reads) this often. */
 const RECLAIM_INTERVAL_MS = 1000;
+/** With no readable shard, how long to wait before looking at the leases again. */
+const IDLE_POLL_MS = 25;
+/** Smallest COUNT per stream of one read, however many shards share it. */
+const MIN_COUNT_PER_SHARD = 32;
+
+interface Member {
+  lease: ShardLease;
+  stream: string;
+  /** Pending entries (a previous owner's, or ours after a failure) come first. */
+  pendingFirst: boolean;
+  lastClaim: number;
+}
 
 /**
- * Processes one shard while this replica holds its lease: first every entry
- * a previous owner left pending (claimed to this consumer), then new ones.
- * For each batch: persist (seq, log, dedupe, routes) -> forward to inboxes ->
- * XACK. A crash anywhere before XACK means redelivery to the next owner.
+ * Processes a set of shards while this replica holds their leases. On a
+ * single Redis one consumer serves every shard the replica owns: one
+ * XREADGROUP over all their streams and one script call per batch, so at
+ * moderate rates batches hold many events instead of one per shard. On a
+ * cluster each shard has its own consumer (its keys live on one node).
+ *
+ * Per shard, first every entry a previous owner left pending (claimed to
+ * this consumer), then new ones. Per batch: persist (seq, log, dedupe,
+ * routes) -> forward to inboxes -> XACK, in one script call when forwarding
+ * in the script. A crash anywhere before XACK means redelivery to the next
+ * owner.
  */
 export class ShardConsumer {
-  private readonly stream: string;
+  private readonly members = new Map<number, Member>();
   /**
-   * A blocking read is only issued while the lease has more than this left,
-   * and never blocks longer: whatever Redis delivers to this consumer is
-   * delivered while the lease is still ours, so a takeover's XAUTOCLAIM
-   * always finds it.
+   * A blocking read is only issued while every lease read has more than
+   * this left, and never blocks longer: whatever Redis delivers to this
+   * consumer is delivered while the lease is still ours, so a takeover's
+   * XAUTOCLAIM always finds it.
    */
   private readonly blockMs: number;
+  private blocking: RedisClient | undefined;
+  /** CLIENT ID of the blocking connection, to interrupt a read when the set changes. */
+  private blockingId: number | undefined;
+  /** Resolves when run()'s signal aborts. */
+  private aborted: Promise<undefined> = new Promise(() => undefined);
+  /** Settles when the current loop iteration ends. */
+  private iteration: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  /**
+   * Connections of this consumer's clients lost so far. A read whose
+   * connection dropped may have been delivered (its entries added to our
+   * pending list) with the reply lost; ioredis then sends it again, and the
+   * second answer holds only newer entries. Processing those first would
+   * break the shard's order, so a read that spans a lost connection is not
+   * processed: the pending list is drained first, in order.
+   */
+  private connectionLosses = 0;
 
   constructor(private readonly options: ShardConsumerOptions) {
-    this.stream = options.keys.ingest(options.lease.shard);
     this.blockMs = Math.max(50, Math.min(2000, Math.floor(options.leaseTtlMs / 4)));
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /** Starts processing a shard whose lease was just acquired. */
+  add(lease: ShardLease): void {
+    this.members.set(lease.shard, {
+      lease,
+      stream: this.options.keys.ingest(lease.shard),
+      pendingFirst: true,
+      lastClaim: 0,
+    });
+    this.interrupt();
+  }
+
+  /** Stops processing a shard; resolves once no batch of it is in flight. */
+  async remove(shard: number): Promise<void> {
+    if (!this.members.delete(shard)) return;
+    this.interrupt();
+    await this.iteration;
   }
 
   async run(signal: AbortSignal): Promise<void> {
     const { options } = this;
-    const blocking = createBlockingClient(
-      options.target,
-      `${options.consumerName}:shard-${options.lease.shard}`,
-    );
+    const blocking = createBlockingClient(options.target, `${options.consumerName}:shards`);
+    this.blocking = blocking;
     blocking.on('error', () => undefined);
+    const onLost = (): void => {
+      this.connectionLosses++;
+      for (const member of this.members.values()) member.pendingFirst = true;
+    };
+    blocking.on('close', () => {
+      this.blockingId = undefined;
+      onLost();
+    });
+    // Reads also go to the shared client while the own connection opens.
+    const lostEvents = ['close', '-node'] as const;
+    for (const event of lostEvents) options.client.on(event, onLost);
+    blocking.on('-node', onLost);
     // Disconnecting ends a pending read, except while ioredis waits to
     // reconnect (Redis down): it then keeps the read queued and never settles
-    // it. The read is also raced against the abort, so a stop never waits for it.
-    let resolveAborted: (value: RawStreamEntries) => void = () => undefined;
-    const aborted = new Promise<RawStreamEntries>((resolve) => {
-      resolveAborted = resolve;
+    // it. Reads are also raced against the abort, so a stop never waits for one.
+    let resolveAborted: () => void = () => undefined;
+    this.aborted = new Promise((resolve) => {
+      resolveAborted = () => resolve(undefined);
     });
     const unblock = (): void => {
-      resolveAborted([]);
+      resolveAborted();
+      this.wake?.();
       blocking.disconnect();
     };
     signal.addEventListener('abort', unblock);
     let failures = 0;
-    // After any failure the last batch may be persisted but not forwarded or
-    // acknowledged: process this consumer's pending entries again before new ones.
-    let pendingFirst = true;
-    let lastClaim = 0;
-    // While reads come back full there is a backlog: read on without blocking.
-    let backlog = true;
     try {
       while (!signal.aborted) {
+        let finish: () => void = () => undefined;
+        this.iteration = new Promise((resolve) => (finish = resolve));
         try {
-          if (options.lease.remainingMs() <= this.blockMs) {
-            // Paused past the lease, or renewals failing: read nothing until renewed or stopped.
-            await sleepUnlessAborted(25, signal);
-            continue;
-          }
-          if (pendingFirst || Date.now() - lastClaim > RECLAIM_INTERVAL_MS) {
-            if (pendingFirst) await this.ensureGroup();
-            await this.claimPending();
-            await this.drainOwnPending(signal);
-            pendingFirst = false;
-            lastClaim = Date.now();
-            continue;
-          }
-          // Right after a takeover the shard's own connection may still be opening:
-          // read on the shared client meanwhile instead of waiting for it.
-          const ownReady = blocking.status === 'ready';
-          const block = ownReady && !backlog;
-          const read = this.readNew(ownReady ? blocking : options.client, block);
-          read.catch(() => undefined); // may settle after an abort, when nobody waits for it
-          const raw = await Promise.race([read, aborted]);
+          await this.step(blocking, signal);
           failures = 0;
-          backlog = raw.length >= options.batchSize;
-          if (raw.length === 0 && !block) await sleepUnlessAborted(10, signal);
-          if (raw.length > 0 && !signal.aborted) await this.processBatch(raw);
         } catch (error) {
           if (signal.aborted) break;
           failures++;
-          pendingFirst = true;
-          backlog = true;
+          for (const member of this.members.values()) member.pendingFirst = true;
           if (failures === 1 || failures % 50 === 0) {
-            options.logger.warn({ err: error, shard: options.lease.shard }, 'shard read failed');
+            options.logger.warn(
+              { err: error, shards: [...this.members.keys()] },
+              'shard read failed',
+            );
           }
           await sleepUnlessAborted(Math.min(100 * failures, 1000), signal);
+        } finally {
+          finish();
         }
       }
     } finally {
       signal.removeEventListener('abort', unblock);
+      for (const event of lostEvents) options.client.off(event, onLost);
       blocking.disconnect();
+      this.blocking = undefined;
     }
   }
 
-  /** Reads entries never delivered to the group; blocks (briefly) only when asked. */
-  private async readNew(reader: RedisClient, block: boolean): Promise<RawStreamEntries> {
+  /** One iteration: pending entries of shards that need it, else one read of new entries. */
+  private async step(blocking: RedisClient, signal: AbortSignal): Promise<void> {
+    const now = Date.now();
+    const readable: Member[] = [];
+    for (const member of this.members.values()) {
+      // Paused past the lease, or renewals failing: read nothing of it until renewed or stopped.
+      if (member.lease.remainingMs(now) > this.blockMs) readable.push(member);
+    }
+    if (readable.length === 0) {
+      await this.idle(signal);
+      return;
+    }
+    const claiming = readable.filter(
+      (member) => member.pendingFirst || now - member.lastClaim > RECLAIM_INTERVAL_MS,
+    );
+    for (const member of claiming) {
+      if (member.pendingFirst) await this.ensureGroup(member.stream);
+      await this.claimPending(member.stream);
+      await this.drainOwnPending(member, signal);
+      member.pendingFirst = false;
+      member.lastClaim = Date.now();
+    }
+    if (claiming.length > 0) return;
+
+    // Right after start the blocking connection may still be opening:
+    // read on the shared client meanwhile instead of waiting for it.
+    const ownReady = blocking.status === 'ready';
+    if (ownReady && this.blockingId === undefined) {
+      this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
+    }
+    const losses = this.connectionLosses;
+    const read = this.readNew(ownReady ? blocking : this.options.client, readable, ownReady);
+    read.catch(() => undefined); // may settle after an abort, when nobody waits for it
+    const raw = await Promise.race([read, this.aborted]);
+    if (signal.aborted) return;
+    // Spanned a lost connection: leave it pending; the next step drains the pending list in order.
+    if (this.connectionLosses !== losses) return;
+    if (raw === undefined) {
+      if (!ownReady) await sleepUnlessAborted(10, signal);
+      return;
+    }
+    if (!signal.aborted) await this.processBatch(raw);
+  }
+
+  /** Waits for a shard to be added (or a short while, for leases to renew). */
+  private async idle(signal: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, IDLE_POLL_MS);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+      if (signal.aborted) done();
+    });
+    this.wake = undefined;
+  }
+
+  /**
+   * Reads entries never delivered to the group, from every readable shard
+   * in one call; blocks (briefly) only when asked. Undefined when nothing came.
+   */
+  private async readNew(
+    reader: RedisClient,
+    readable: readonly Member[],
+    block: boolean,
+  ): Promise<Map<Member, RawStreamEntries> | undefined> {
     const { consumerName, batchSize } = this.options;
-    const args: Array<string | number> = [
-      'GROUP',
-      CONSUMER_GROUP,
-      consumerName,
-      'COUNT',
+    // COUNT is per stream: about batchSize in all keeps one script call short.
+    const count = Math.min(
       batchSize,
-    ];
+      Math.max(MIN_COUNT_PER_SHARD, Math.ceil(batchSize / readable.length)),
+    );
+    const args: Array<string | number> = ['GROUP', CONSUMER_GROUP, consumerName, 'COUNT', count];
     if (block) args.push('BLOCK', this.blockMs);
-    args.push('STREAMS', this.stream, '>');
+    args.push('STREAMS');
+    for (const member of readable) args.push(member.stream);
+    for (let i = 0; i < readable.length; i++) args.push('>');
     const reply = (await reader.call('XREADGROUP', ...args)) as Array<
       [string, RawStreamEntries]
     > | null;
-    return reply?.[0]?.[1] ?? [];
+    if (reply === null) return undefined;
+    const byStream = new Map<Member, RawStreamEntries>();
+    for (const [stream, entries] of reply) {
+      if (entries.length === 0) continue;
+      const member = readable.find((m) => m.stream === stream);
+      // A shard removed while the read was pending: its entries stay pending for the next owner.
+      if (member !== undefined && this.members.get(member.lease.shard) === member) {
+        byStream.set(member, entries);
+      }
+    }
+    return byStream.size > 0 ? byStream : undefined;
   }
 
-  private async ensureGroup(): Promise<void> {
+  /** Ends a pending blocking read at once (the set of shards changed). */
+  private interrupt(): void {
+    this.wake?.();
+    const id = this.blockingId;
+    if (id === undefined || this.blocking === undefined) return;
+    this.options.client.call('CLIENT', 'UNBLOCK', id).catch(() => undefined);
+  }
+
+  private async ensureGroup(stream: string): Promise<void> {
     try {
-      await this.options.client.xgroup('CREATE', this.stream, CONSUMER_GROUP, '0', 'MKSTREAM');
+      await this.options.client.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!/BUSYGROUP/.test(String(error))) throw error;
     }
   }
 
   /** Moves every pending entry of other consumers (former owners) to this one. */
-  private async claimPending(): Promise<void> {
+  private async claimPending(stream: string): Promise<void> {
     let cursor = '0-0';
     do {
       const reply = (await this.options.client.xautoclaim(
-        this.stream,
+        stream,
         CONSUMER_GROUP,
         this.options.consumerName,
         0,
@@ -169,10 +306,10 @@ export class ShardConsumer {
     } while (cursor !== '0-0');
   }
 
-  /** Re-processes this consumer's pending entries, oldest first. */
-  private async drainOwnPending(signal: AbortSignal): Promise<void> {
+  /** Re-processes this consumer's pending entries of one shard, oldest first. */
+  private async drainOwnPending(member: Member, signal: AbortSignal): Promise<void> {
     let after = '0';
-    while (!signal.aborted) {
+    while (!signal.aborted && this.members.get(member.lease.shard) === member) {
       const reply = (await this.options.client.xreadgroup(
         'GROUP',
         CONSUMER_GROUP,
@@ -180,51 +317,63 @@ export class ShardConsumer {
         'COUNT',
         this.options.batchSize,
         'STREAMS',
-        this.stream,
+        member.stream,
         after,
       )) as Array<[string, RawStreamEntries]> | null;
       const raw = reply?.[0]?.[1] ?? [];
       if (raw.length === 0) return;
-      await this.processBatch(raw);
+      await this.processBatch(new Map([[member, raw]]));
       after = raw[raw.length - 1]?.[0] ?? after;
     }
   }
 
-  private async processBatch(raw: RawStreamEntries): Promise<void> {
+  /** Hot path: one persist call for the whole batch, then forward and XACK unless the script did. */
+  private async processBatch(raw: Map<Member, RawStreamEntries>): Promise<void> {
     const { options } = this;
-    const lease = options.lease.value;
-    if (lease === undefined) return;
-    const { entries, malformed } = parseShardEntries(raw);
-    if (entries.length > 0) {
-      const persistTimer = options.metrics.persistSeconds.startTimer();
-      const outcome = await persistBatch(
-        options.client,
-        options.keys,
-        options.lease.shard,
-        lease,
-        entries,
-        options.persist,
-        randomBytes(4).toString('hex'),
-      );
-      persistTimer();
-      if (outcome.fenced) {
-        // Another replica owns the shard now; it will redeliver what we leave pending.
-        options.onFenced(options.lease.shard);
-        return;
-      }
+    const batches: ShardBatch[] = [];
+    const read: Array<{ member: Member; raw: RawStreamEntries }> = [];
+    let malformedCount = 0;
+    for (const [member, entries] of raw) {
+      const leaseValue = member.lease.value;
+      if (leaseValue === undefined) continue;
+      const { entries: parsed, malformed } = parseShardEntries(entries);
+      malformedCount += malformed.length;
+      batches.push({ shard: member.lease.shard, leaseValue, entries: parsed, skipped: malformed });
+      read.push({ member, raw: entries });
+    }
+    if (batches.length === 0) return;
+
+    const forwarding = options.forwardInScript
+      ? { inboxMaxLen: options.inboxMaxLen, group: CONSUMER_GROUP }
+      : undefined;
+    const persistTimer = options.metrics.persistSeconds.startTimer();
+    const outcome = await persistShards(
+      options.client,
+      options.keys,
+      batches,
+      options.persist,
+      randomBytes(4).toString('hex'),
+      forwarding,
+    );
+    persistTimer();
+    // Another replica owns these shards now; it will redeliver what we leave pending.
+    for (const shard of outcome.fencedShards) options.onFenced(shard);
+
+    if (!forwarding) {
       const forwardTimer = options.metrics.forwardSeconds.startTimer();
       await forwardToInboxes(options.client, options.keys, outcome.forwards, options.inboxMaxLen);
       forwardTimer();
-      options.metrics.eventsProcessed.inc(outcome.forwards.length);
-      if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
+      const acks: Array<Promise<unknown>> = [];
+      for (const { member, raw: entries } of read) {
+        if (outcome.fencedShards.includes(member.lease.shard)) continue;
+        acks.push(options.client.xack(member.stream, CONSUMER_GROUP, ...entries.map(([id]) => id)));
+      }
+      await Promise.all(acks);
     }
-    const ids = raw.map(([id]) => id);
-    await options.client.xack(this.stream, CONSUMER_GROUP, ...ids);
-    if (malformed.length > 0) {
-      options.logger.warn(
-        { shard: options.lease.shard, count: malformed.length },
-        'skipped malformed ingest entries',
-      );
+    options.metrics.eventsProcessed.inc(outcome.processed);
+    if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
+    if (malformedCount > 0) {
+      options.logger.warn({ count: malformedCount }, 'skipped malformed ingest entries');
     }
   }
 }

@@ -40,6 +40,8 @@ describe('webhook for critical events no connection acknowledged', () => {
         UNACKED_WEBHOOK_URL: `http://127.0.0.1:${port}/unacked`,
         UNACKED_AFTER_MS: '600',
         UNACKED_CHECK_MS: '200',
+        // Acked positions reach Redis well within UNACKED_AFTER_MS.
+        ACK_FLUSH_MS: '100',
       },
     });
   }, 60_000);

@@ -1,5 +1,6 @@
 import type { KeyLayout, RedisClient } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
+import type { AckPositions } from './ack-positions.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeEnv } from './env.js';
 import type { ExpiredNodes } from './expired-nodes.js';
@@ -25,6 +26,8 @@ export interface EdgeContext {
   readonly logger: Logger;
   readonly jwt: JwtVerifier;
   readonly criticalNames: ReadonlySet<string>;
+  /** Users' acknowledged positions, written to Redis once a second. */
+  readonly ackPositions: AckPositions;
   /** Client `publish` frames to the upstream stream. */
   readonly upstream: UpstreamPublisher;
   /** Dead, not yet reaped edge nodes (cached): the per-user limit ignores their routes. */

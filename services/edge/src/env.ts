@@ -44,6 +44,13 @@ export const edgeEnvSchema = {
    * @default 3
    */
   ACK_CLOSE_MULTIPLIER: nonNegativeInt(3),
+  /**
+   * Users' acknowledged positions (read by the buffer's unacknowledged-event
+   * webhook) are written to Redis this often, all in one round trip: an ack
+   * frame itself costs no Redis call. Keep it well below UNACKED_AFTER_MS.
+   * @default 1000
+   */
+  ACK_FLUSH_MS: positiveInt(1000),
   /** Connections per user across all nodes; 0 = unlimited. @default 5 */
   MAX_CONNECTIONS_PER_USER: nonNegativeInt(5),
   /** Open sockets on this node. @default 100000 */

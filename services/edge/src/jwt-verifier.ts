@@ -13,11 +13,19 @@ export interface JwtVerifier {
  * user id (the only way a connection selects a user), `exp` required.
  */
 export function createJwtVerifier(secret: string): JwtVerifier {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: given raw bytes, jose imports the key on every call, which
+  // tripled the CPU of a verify (161 vs 50 us) and slowed reconnect storms.
+  const key = crypto.subtle.importKey(
+    'raw',
+    new TextEncoder().encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
   return {
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, {
+        const { payload } = await jwtVerify(token, await key, {
           algorithms: ['HS256'],
           requiredClaims: ['sub', 'exp'],
         });

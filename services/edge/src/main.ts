@@ -16,6 +16,7 @@ import {
   type Logger,
 } from '@agentwire/telemetry';
 import uWS from 'uWebSockets.js';
+import { AckPositions } from './ack-positions.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { drainConnections } from './drain.js';
 import type { EdgeContext } from './edge-context.js';
@@ -157,6 +158,12 @@ async function main(): Promise<void> {
     logger,
     jwt: createJwtVerifier(env.JWT_SECRET),
     criticalNames: new Set(env.CRITICAL_EVENTS),
+    ackPositions: new AckPositions({
+      client: redis,
+      keys,
+      signal: loops.signal,
+      flushIntervalMs: env.ACK_FLUSH_MS,
+    }),
     upstream: createUpstreamPublisher({
       client: ingestRedis,
       keys,
@@ -221,6 +228,12 @@ async function main(): Promise<void> {
           while (ctx.inFlight.size > 0) await Promise.all([...ctx.inFlight]);
         },
         steps.budgetMs(0.5),
+      );
+      // The last acknowledged positions.
+      await steps.run(
+        'flush acknowledged positions',
+        () => ctx.ackPositions.flush(),
+        Math.min(1000, steps.budgetMs(0.5)),
       );
       loops.abort();
       // The reader races its pending XREAD against the abort: it ends at once.

@@ -44,9 +44,9 @@ export function startConnectionSweeper(options: ConnectionSweeperOptions): void 
       if (!conn.isWelcomed) continue;
       const buffered = conn.bufferedAmount();
       if (buffered > highWater) highWater = buffered;
-      timedOut += conn.acks.countTimedOut(timeoutCutoff);
+      timedOut += conn.countAckTimeouts(timeoutCutoff);
       if (closeAfterMs > 0) {
-        const oldest = conn.acks.oldestUnackedSentAt();
+        const oldest = conn.oldestUnackedSentAt();
         if (oldest !== undefined && oldest <= closeCutoff) toClose.push(conn);
       }
     }

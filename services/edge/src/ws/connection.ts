@@ -67,13 +67,15 @@ export class Connection {
   helloTimer: NodeJS.Timeout | undefined;
   /** Live events held during a replay; created when first needed. */
   private liveQueue: LiveQueue | undefined;
-  readonly acks: AckTracker;
+  /** Critical events sent and not acknowledged; created with the first one. */
+  private ackTracker: AckTracker | undefined;
 
   private ws: WireSocket | undefined;
-  private outbox: string[] = [];
+  /** Frames staged for the next corked write; created when first needed (idle connections have none). */
+  private outbox: string[] | undefined;
   private outboxBytes = 0;
   private outboxCritical = 0;
-  private writableWaiters: Array<() => void> = [];
+  private writableWaiters: Array<() => void> | undefined;
   /** lastSentSeq when the last gap catch-up started: one catch-up per gap. */
   private catchUpFrom = -1;
   private readonly observeAckMs: (ms: number) => void;
@@ -88,7 +90,6 @@ export class Connection {
     now: number,
   ) {
     this.lastSendAt = now;
-    this.acks = new AckTracker(shared.limits.ackTrackCapacity);
     this.observeAckMs = shared.observeAckMs;
   }
 
@@ -123,9 +124,9 @@ export class Connection {
    */
   offer(seq: number, frame: string, epoch: string, now: number, dirty: Connection[]): void {
     if (this.state === 'live') {
-      const staged = this.outbox.length;
+      const staged = this.outbox?.length ?? 0;
       this.deliver(seq, frame, epoch, now);
-      if (staged === 0 && this.outbox.length > 0) dirty.push(this);
+      if (staged === 0 && (this.outbox?.length ?? 0) > 0) dirty.push(this);
     } else if (this.state === 'replaying' || this.state === 'opening') {
       this.queue.push({ seq, frame, epoch });
     }
@@ -134,9 +135,9 @@ export class Connection {
   /** Sends what `offer` staged, in one corked write. */
   flushOutbox(now: number): void {
     const outbox = this.outbox;
-    if (outbox.length === 0) return;
+    if (outbox === undefined || outbox.length === 0) return;
     const critical = this.outboxCritical;
-    this.outbox = [];
+    this.outbox = undefined;
     this.outboxBytes = 0;
     this.outboxCritical = 0;
     const ws = this.ws;
@@ -187,7 +188,7 @@ export class Connection {
       return false;
     }
     this.lastSentSeq = seq;
-    this.acks.recordSent(seq, now);
+    this.trackSent(seq, now);
     this.lastSendAt = now;
     this.shared.metrics.eventsSentCritical.inc();
     return true;
@@ -220,9 +221,30 @@ export class Connection {
    */
   ack(seq: number, now: number): boolean {
     if (seq > Math.max(this.helloLastSeq, this.lastSentSeq)) return false;
-    const confirmed = this.acks.ack(seq, now, this.observeAckMs);
+    // No tracker: nothing was sent on this connection, so nothing to confirm.
+    const confirmed = this.ackTracker?.ack(seq, now, this.observeAckMs) ?? 0;
     if (confirmed > 0) this.shared.metrics.acksConfirmed.inc(confirmed);
     return true;
+  }
+
+  /** Counts newly timed-out unacknowledged events (see AckTracker.countTimedOut). */
+  countAckTimeouts(cutoff: number): number {
+    return this.ackTracker?.countTimedOut(cutoff) ?? 0;
+  }
+
+  /** Send time of the oldest unacknowledged event; undefined when none. */
+  oldestUnackedSentAt(): number | undefined {
+    return this.ackTracker?.oldestUnackedSentAt();
+  }
+
+  /** Critical events sent and not acknowledged yet. */
+  get pendingAcks(): number {
+    return this.ackTracker?.pending ?? 0;
+  }
+
+  private trackSent(seq: number, now: number): void {
+    this.ackTracker ??= new AckTracker(this.shared.limits.ackTrackCapacity);
+    this.ackTracker.recordSent(seq, now);
   }
 
   /** Applies the upstream rate limit to one `publish` frame. */
@@ -269,10 +291,10 @@ export class Connection {
     this.ws = undefined;
     if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
     this.helloTimer = undefined;
-    this.outbox = [];
+    this.outbox = undefined;
     this.outboxBytes = 0;
     this.outboxCritical = 0;
-    this.queue.clear();
+    this.liveQueue?.clear();
     this.releaseWriters();
   }
 
@@ -281,20 +303,23 @@ export class Connection {
     if (this.state === 'closed' || this.bufferedAmount() <= this.shared.limits.softBytes) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
+    return new Promise((resolve) => (this.writableWaiters ??= []).push(resolve));
   }
 
   /** uWS drain handler. */
   onDrain(): void {
-    if (this.writableWaiters.length > 0 && this.bufferedAmount() <= this.shared.limits.softBytes) {
+    if (
+      this.writableWaiters !== undefined &&
+      this.bufferedAmount() <= this.shared.limits.softBytes
+    ) {
       this.releaseWriters();
     }
   }
 
   private releaseWriters(): void {
     const waiters = this.writableWaiters;
-    this.writableWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.writableWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 
   /** The delivery rules of a live connection (hot path: no parsing, no allocation). */
@@ -332,10 +357,10 @@ export class Connection {
       }
     } else {
       this.lastSentSeq = seq;
-      this.acks.recordSent(seq, now);
+      this.trackSent(seq, now);
       this.outboxCritical++;
     }
-    this.outbox.push(frame);
+    (this.outbox ??= []).push(frame);
     this.outboxBytes += frame.length;
   }
 

@@ -1,0 +1,363 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { cpuPerEvent, type CpuPerEvent } from './cpu-per-event.js';
+import { startFloorStack } from './floor-stack.js';
+import { phaseOf, type FleetPhase } from './fleet-phase.js';
+import { SUITE_PUBLISHER } from './suite-publisher.js';
+import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
+import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
+import { redisPortsOf, startLocalStack } from './local-stack.js';
+import {
+  ProcessSampler,
+  readCpuTicks,
+  ticksPerSecond,
+  type SampledProcess,
+} from './process-sampler.js';
+import {
+  DEFAULT_RATE_CRITERIA,
+  judgeRateStep,
+  searchRates,
+  type RateSearchResult,
+} from './rate-search.js';
+import {
+  runKillStorm,
+  runReplayStorm,
+  type KillStormResult,
+  type ReplayStormResult,
+} from './resume-storms.js';
+
+export type SuitePart = 'latency' | 'throughput' | 'cpu' | 'idle' | 'resume';
+export type SystemName = 'agentwire' | 'floor';
+export const SUITE_PARTS: readonly SuitePart[] = ['latency', 'cpu', 'throughput', 'idle', 'resume'];
+
+export interface SuiteOptions {
+  parts: ReadonlySet<SuitePart>;
+  /** Systems the fleet parts (latency, cpu, throughput) run against, in this order. */
+  systems: readonly SystemName[];
+  clients: number;
+  users: number;
+  ackIntervalMs: number;
+  latencyRate: number;
+  latencyDurationSec: number;
+  cpuRate: number;
+  cpuDurationSec: number;
+  rates: readonly number[];
+  stepDurationSec: number;
+  stepGraceSec: number;
+  idleConnections: number;
+  killClients: number;
+  killRate: number;
+  killDurationSec: number;
+  stormClients: number;
+  stormEventsPerUser: number;
+  log: (line: string) => void;
+}
+
+export interface SystemRun {
+  system: SystemName;
+  /** Processes of the system under test, as sampled. */
+  pids: Array<{ name: string; pid: number }>;
+  redisVersion: string;
+  /** What CONFIG GET says about the Redis persistence of this run. */
+  redisPersistence: string;
+  latency?: FleetPhase;
+  cpu?: { phase: FleetPhase; cpu: CpuPerEvent };
+  throughput?: RateSearchResult;
+  samples: SampledProcess[];
+}
+
+export interface SuiteResults {
+  runs: SystemRun[];
+  idle?: IdleProbeResult;
+  resume?: {
+    replay: ReplayStormResult;
+    kill: Omit<KillStormResult, 'fleet'> & { fleet: FleetPhase };
+  };
+}
+
+interface SystemUnderTest {
+  wsUrls: string[];
+  ingestBaseUrl: string;
+  ingestToken: string;
+  jwtSecret: string;
+  pids: Array<{ name: string; pid: number }>;
+  redisVersion: string;
+  redisPort: number;
+  stop(): Promise<void>;
+}
+
+// Between phases: what is still in flight from the previous one settles first
+// (a failed step can leave a backlog that would otherwise load the next phase).
+const SETTLE_MS = 1000;
+const QUIET_CORE_SHARE = 0.15;
+const QUIET_WINDOW_MS = 500;
+const QUIET_CAP_MS = 30_000;
+
+/** Owns whatever stack is running, so an interrupt can stop it. */
+export class SuiteRunner {
+  private running: SystemUnderTest | undefined;
+
+  constructor(private readonly options: SuiteOptions) {}
+
+  /** Stops the stack that is running, if any (for the interrupt guard). */
+  async stopAll(): Promise<void> {
+    const sut = this.running;
+    this.running = undefined;
+    await sut?.stop();
+  }
+
+  async run(): Promise<SuiteResults> {
+    const { parts } = this.options;
+    const results: SuiteResults = { runs: [] };
+    if (parts.has('latency') || parts.has('cpu') || parts.has('throughput')) {
+      for (const system of this.options.systems) results.runs.push(await this.runSystem(system));
+    }
+    if (parts.has('idle')) results.idle = await this.runIdle();
+    if (parts.has('resume')) results.resume = await this.runResume();
+    return results;
+  }
+
+  private async runSystem(system: SystemName): Promise<SystemRun> {
+    const o = this.options;
+    o.log(`== ${system}: starting`);
+    const sut = await this.start(system, 2);
+    const sampler = new ProcessSampler();
+    for (const { name, pid } of sut.pids) sampler.add(name, pid);
+    sampler.add('loadgen', process.pid);
+    sampler.start();
+    const run: SystemRun = {
+      system,
+      pids: sut.pids,
+      redisVersion: sut.redisVersion,
+      redisPersistence: await persistenceOf(sut.redisPort),
+      samples: [],
+    };
+    try {
+      if (o.parts.has('latency')) {
+        o.log(`== ${system}: latency at ${o.latencyRate}/s`);
+        run.latency = phaseOf(await this.fleet(sut, o.latencyRate, o.latencyDurationSec, 10));
+        await this.settle(sut);
+      }
+      if (o.parts.has('cpu')) {
+        o.log(`== ${system}: CPU at ${o.cpuRate}/s`);
+        run.cpu = await this.cpuPhase(sut);
+        await this.settle(sut);
+      }
+      if (o.parts.has('throughput')) {
+        o.log(`== ${system}: rate search over ${o.rates.join(', ')}`);
+        run.throughput = await searchRates(o.rates, async (rate) => {
+          const fleet = await this.fleet(sut, rate, o.stepDurationSec, o.stepGraceSec);
+          const step = judgeRateStep(fleet, DEFAULT_RATE_CRITERIA);
+          o.log(
+            `   ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
+          );
+          await this.settle(sut);
+          return step;
+        });
+      }
+    } finally {
+      sampler.stop();
+      run.samples = sampler.sampled();
+      await this.stopAll();
+    }
+    return run;
+  }
+
+  /**
+   * Waits until the system's processes together use less than 15 % of a core
+   * over half a second (at most 30 s): the backlog of the previous phase is
+   * worked off before the next one starts.
+   */
+  private async settle(sut: Pick<SystemUnderTest, 'pids'>): Promise<void> {
+    await sleep(SETTLE_MS);
+    const hz = ticksPerSecond();
+    const deadline = Date.now() + QUIET_CAP_MS;
+    const total = (): number =>
+      sut.pids.reduce((sum, { pid }) => sum + (readCpuTicks(pid) || 0), 0);
+    while (Date.now() < deadline) {
+      const before = total();
+      await sleep(QUIET_WINDOW_MS);
+      const coreShare = (total() - before) / hz / (QUIET_WINDOW_MS / 1000);
+      if (coreShare < QUIET_CORE_SHARE) return;
+    }
+    this.options.log('   (the system was still busy after 30 s; going on)');
+  }
+
+  private async cpuPhase(sut: SystemUnderTest): Promise<{ phase: FleetPhase; cpu: CpuPerEvent }> {
+    const o = this.options;
+    let startTicks: number[] = [];
+    let endTicks: number[] = [];
+    let startMs = 0;
+    let endMs = 0;
+    const fleet = await this.fleet(sut, o.cpuRate, o.cpuDurationSec, 10, {
+      onPublishStart: () => {
+        startMs = Date.now();
+        startTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
+      },
+      onSettled: () => {
+        endMs = Date.now();
+        endTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
+      },
+    });
+    const processes = sut.pids.map(({ name }, i) => ({
+      name,
+      ticks: (endTicks[i] ?? Number.NaN) - (startTicks[i] ?? Number.NaN),
+    }));
+    return {
+      phase: phaseOf(fleet),
+      cpu: cpuPerEvent(
+        processes,
+        ticksPerSecond(),
+        fleet.publisher.accepted,
+        (endMs - startMs) / 1000,
+      ),
+    };
+  }
+
+  private fleet(
+    sut: SystemUnderTest,
+    rate: number,
+    durationSec: number,
+    graceSec: number,
+    hooks: Pick<FleetOptions, 'onPublishStart' | 'onSettled'> = {},
+  ): Promise<FleetResult> {
+    const o = this.options;
+    return runFleet({
+      wsUrls: sut.wsUrls,
+      ingestBaseUrl: sut.ingestBaseUrl,
+      ingestToken: sut.ingestToken,
+      jwtSecret: sut.jwtSecret,
+      clients: o.clients,
+      users: o.users,
+      ratePerSec: rate,
+      durationSec,
+      graceSec,
+      ackIntervalMs: o.ackIntervalMs,
+      ...SUITE_PUBLISHER,
+      log: (line) => o.log(`   ${line}`),
+      ...hooks,
+    });
+  }
+
+  private async runIdle(): Promise<IdleProbeResult> {
+    const o = this.options;
+    o.log(`== idle: ${o.idleConnections} connections on one edge`);
+    const local = await startLocalStack({ edges: 1, buffers: 1 });
+    this.running = { ...this.fromLocal(local), stop: () => local.stack.stop() };
+    try {
+      const edge = local.stack.edges[0];
+      if (!edge) throw new Error('the stack has no edge');
+      return await probeIdleConnections({
+        wsUrl: edge.wsUrl,
+        httpUrl: edge.url,
+        edgePid: edge.pid,
+        jwtSecret: local.stack.env.JWT_SECRET ?? '',
+        connections: o.idleConnections,
+        users: Math.ceil(o.idleConnections / 4),
+        log: (line) => o.log(`   ${line}`),
+      });
+    } finally {
+      await this.stopAll();
+    }
+  }
+
+  private async runResume(): Promise<NonNullable<SuiteResults['resume']>> {
+    const o = this.options;
+    o.log('== resume storms (agentwire, 2 edges)');
+    const local = await startLocalStack({ edges: 2, buffers: 1 });
+    const sut = this.fromLocal(local);
+    this.running = { ...sut, stop: () => local.stack.stop() };
+    try {
+      const target = {
+        wsUrls: sut.wsUrls,
+        ingestBaseUrl: sut.ingestBaseUrl,
+        ingestToken: sut.ingestToken,
+        jwtSecret: sut.jwtSecret,
+        bufferUrls: local.stack.buffers.map((buffer) => buffer.url),
+        log: (line: string) => o.log(`   ${line}`),
+      };
+      const replay = await runReplayStorm(target, {
+        clients: o.stormClients,
+        users: Math.ceil(o.stormClients / 2),
+        eventsPerUser: o.stormEventsPerUser,
+      });
+      o.log(
+        `   replay storm: ${replay.done}/${replay.clients} done in ${replay.totalMs.toFixed(0)} ms`,
+      );
+      await this.settle(sut);
+      const kill = await runKillStorm(target, {
+        clients: o.killClients,
+        users: Math.ceil(o.killClients / 2),
+        ratePerSec: o.killRate,
+        durationSec: o.killDurationSec,
+        killAfterSec: Math.min(3, o.killDurationSec / 3),
+        ackIntervalMs: o.ackIntervalMs,
+        killEdge: async () => {
+          await local.stack.edges[1]?.kill();
+        },
+      });
+      o.log(
+        `   kill storm: ${kill.recovered}/${kill.affected} recovered, kill -> first event p99 ${kill.killToFirstEventMs.p99.toFixed(0)} ms`,
+      );
+      return { replay, kill: { ...kill, fleet: phaseOf(kill.fleet) } };
+    } finally {
+      await this.stopAll();
+    }
+  }
+
+  private async start(system: SystemName, edges: number): Promise<SystemUnderTest> {
+    if (system === 'floor') {
+      const floor = await startFloorStack({
+        ingestToken: randomBytes(16).toString('hex'),
+        jwtSecret: randomBytes(32).toString('hex'),
+      });
+      this.running = {
+        wsUrls: [floor.relay.wsUrl],
+        ingestBaseUrl: floor.relay.url,
+        ingestToken: floor.ingestToken,
+        jwtSecret: floor.jwtSecret,
+        pids: floor.pids,
+        redisVersion: floor.redisVersion,
+        redisPort: Number(new URL(floor.redisUrl).port),
+        stop: () => floor.stop(),
+      };
+      return this.running;
+    }
+    const local = await startLocalStack({ edges, buffers: 1 });
+    this.running = { ...this.fromLocal(local), stop: () => local.stack.stop() };
+    return this.running;
+  }
+
+  private fromLocal(
+    local: Awaited<ReturnType<typeof startLocalStack>>,
+  ): Omit<SystemUnderTest, 'stop'> {
+    const first = local.stack.edges[0];
+    if (!first) throw new Error('the stack has no edge');
+    return {
+      wsUrls: local.stack.edges.map((edge) => edge.wsUrl),
+      ingestBaseUrl: first.url,
+      ingestToken: local.stack.env.INGEST_TOKEN ?? '',
+      jwtSecret: local.stack.env.JWT_SECRET ?? '',
+      pids: local.pids,
+      redisVersion: local.redisVersion,
+      redisPort: redisPortsOf(local.stack.env)[0] ?? 0,
+    };
+  }
+}
+
+async function persistenceOf(port: number): Promise<string> {
+  const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+  try {
+    const [, aof] = (await client.config('GET', 'appendonly')) as string[];
+    const [, save] = (await client.config('GET', 'save')) as string[];
+    return `appendonly ${aof ?? '?'}, save "${save ?? '?'}"`;
+  } catch {
+    return 'unknown';
+  } finally {
+    client.disconnect();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

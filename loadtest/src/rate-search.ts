@@ -1,0 +1,96 @@
+import type { FleetResult } from './fleet-runner.js';
+
+/** What a rate step must meet to pass. */
+export interface RateCriteria {
+  /** p99 from the start of the POST to the client's receive must stay below this. */
+  maxP99Ms: number;
+  /** Accepted events per second of publishing time, as a share of the target rate. */
+  minAchievedShare: number;
+}
+
+/** The issue's bar: p99 < 100 ms, and the publisher kept at least 95 % of the target rate. */
+export const DEFAULT_RATE_CRITERIA: Readonly<RateCriteria> = Object.freeze({
+  maxP99Ms: 100,
+  minAchievedShare: 0.95,
+});
+
+export interface RateStep {
+  rate: number;
+  /** Accepted events per second of publishing time (schedule plus flush). */
+  achievedRate: number;
+  accepted: number;
+  p50Ms: number;
+  p99Ms: number;
+  lost: number;
+  duplicates: number;
+  passed: boolean;
+  /** Why the step failed; empty when it passed. */
+  reasons: string[];
+}
+
+export interface RateSearchResult {
+  steps: RateStep[];
+  /** Highest rate whose step passed; null when the first step failed already. */
+  highestPassingRate: number | null;
+  /** The step that stopped the search; null when every rate passed. */
+  firstFailingRate: number | null;
+}
+
+/**
+ * Judges one fleet run as a rate step: every delivery check of the fleet
+ * (no loss, no duplicate, nothing refused...), p99 below the bar, and the
+ * publisher actually reached the rate (a step the load generator could not
+ * drive is not a pass).
+ */
+export function judgeRateStep(
+  fleet: FleetResult,
+  criteria: RateCriteria = DEFAULT_RATE_CRITERIA,
+): RateStep {
+  const p99 = fleet.latencyFromSendMs.p99;
+  const elapsed = Math.max(fleet.publisher.elapsedSec, fleet.durationSec);
+  const achievedRate = elapsed > 0 ? fleet.publisher.accepted / elapsed : 0;
+  const reasons = [...fleet.failures];
+  if (!(p99 < criteria.maxP99Ms)) {
+    reasons.push(
+      Number.isNaN(p99)
+        ? 'no latency samples'
+        : `p99 ${p99.toFixed(1)} ms is not below ${criteria.maxP99Ms} ms`,
+    );
+  }
+  if (achievedRate < fleet.ratePerSec * criteria.minAchievedShare) {
+    reasons.push(
+      `published ${Math.round(achievedRate)}/s, below ${Math.round(criteria.minAchievedShare * 100)} % of ${fleet.ratePerSec}/s`,
+    );
+  }
+  return {
+    rate: fleet.ratePerSec,
+    achievedRate,
+    accepted: fleet.publisher.accepted,
+    p50Ms: fleet.latencyFromSendMs.p50,
+    p99Ms: p99,
+    lost: fleet.delivery.lost,
+    duplicates: fleet.delivery.duplicates,
+    passed: reasons.length === 0,
+    reasons,
+  };
+}
+
+/**
+ * Steps through `rates` in ascending order, running one step each, and stops
+ * at the first step that fails. The answer is the highest passing rate.
+ */
+export async function searchRates(
+  rates: readonly number[],
+  runStep: (rate: number) => Promise<RateStep>,
+): Promise<RateSearchResult> {
+  const ordered = [...new Set(rates)].sort((a, b) => a - b);
+  const steps: RateStep[] = [];
+  let highestPassingRate: number | null = null;
+  for (const rate of ordered) {
+    const step = await runStep(rate);
+    steps.push(step);
+    if (!step.passed) return { steps, highestPassingRate, firstFailingRate: rate };
+    highestPassingRate = rate;
+  }
+  return { steps, highestPassingRate, firstFailingRate: null };
+}

@@ -1,0 +1,344 @@
+import { ratio } from './cpu-per-event.js';
+import type { MachineInfo } from './machine-info.js';
+import type { SuiteResults, SystemRun } from './perf-suite-runner.js';
+import { MACHINE } from './process-sampler.js';
+import type { ReportChart } from './report-charts.js';
+import { barChartSvg, lineChartSvg, type LineSeries } from './svg-chart.js';
+
+export interface SuiteReport {
+  kind: 'perf-suite';
+  createdAt: string;
+  command: string;
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  results: SuiteResults;
+  comparison: SuiteComparison;
+  durationSec: number;
+}
+
+/** agentwire next to the floor; every ratio is agentwire / floor (NaN when either side is missing). */
+export interface SuiteComparison {
+  latency?: {
+    rate: number;
+    agentwire: { p50: number; p99: number };
+    floor: { p50: number; p99: number };
+    p50Ratio: number;
+    p99Ratio: number;
+  };
+  throughput?: {
+    agentwire: number | null;
+    floor: number | null;
+    /** Throughput ratio: below 1 means agentwire sustains less than the floor. */
+    ratio: number;
+  };
+  cpu?: {
+    rate: number;
+    agentwire: Record<string, number>;
+    floor: Record<string, number>;
+    totalRatio: number;
+  };
+}
+
+const NAN_PAIR = { p50: Number.NaN, p99: Number.NaN };
+
+/** The headline numbers of both systems and their ratios. */
+export function compareSystems(runs: readonly SystemRun[]): SuiteComparison {
+  const aw = runs.find((run) => run.system === 'agentwire');
+  const floor = runs.find((run) => run.system === 'floor');
+  const comparison: SuiteComparison = {};
+  const awLatency = aw?.latency?.latencyFromSendMs;
+  const floorLatency = floor?.latency?.latencyFromSendMs;
+  if (awLatency || floorLatency) {
+    const a = awLatency ? { p50: awLatency.p50, p99: awLatency.p99 } : NAN_PAIR;
+    const f = floorLatency ? { p50: floorLatency.p50, p99: floorLatency.p99 } : NAN_PAIR;
+    comparison.latency = {
+      rate: aw?.latency?.rate ?? floor?.latency?.rate ?? Number.NaN,
+      agentwire: a,
+      floor: f,
+      p50Ratio: ratio(a.p50, f.p50),
+      p99Ratio: ratio(a.p99, f.p99),
+    };
+  }
+  if (aw?.throughput || floor?.throughput) {
+    const a = aw?.throughput?.highestPassingRate ?? null;
+    const f = floor?.throughput?.highestPassingRate ?? null;
+    comparison.throughput = { agentwire: a, floor: f, ratio: ratio(a, f) };
+  }
+  if (aw?.cpu || floor?.cpu) {
+    const perRole = (run: SystemRun | undefined): Record<string, number> => {
+      const out: Record<string, number> = {};
+      if (!run?.cpu) return out;
+      for (const role of run.cpu.cpu.roles) out[role.role] = role.usPerEvent;
+      out.total = run.cpu.cpu.total.usPerEvent;
+      return out;
+    };
+    const a = perRole(aw);
+    const f = perRole(floor);
+    comparison.cpu = {
+      rate: aw?.cpu?.phase.rate ?? floor?.cpu?.phase.rate ?? Number.NaN,
+      agentwire: a,
+      floor: f,
+      totalRatio: ratio(a.total, f.total),
+    };
+  }
+  return comparison;
+}
+
+/** Plots of the suite, drawn with the report's own SVG code. */
+export function suiteCharts(report: SuiteReport): ReportChart[] {
+  const charts: ReportChart[] = [];
+  const runs = report.results.runs;
+  const withLatency = runs.filter((run) => run.latency);
+  if (withLatency.length > 0) {
+    const qs = ['p50', 'p90', 'p99', 'max'] as const;
+    charts.push({
+      file: 'latency.svg',
+      title: 'Latency from the start of the POST to the receive',
+      svg: barChartSvg({
+        title: `Latency at ${withLatency[0]?.latency?.rate ?? '?'} critical events/s (ms)`,
+        xLabel: 'percentile',
+        yLabel: 'ms',
+        categories: [...qs],
+        series: withLatency.map((run) => ({
+          name: run.system,
+          values: qs.map((q) => run.latency?.latencyFromSendMs[q] ?? Number.NaN),
+        })),
+      }),
+    });
+  }
+  const withSearch = runs.filter((run) => run.throughput && run.throughput.steps.length > 0);
+  if (withSearch.length > 0) {
+    const series: LineSeries[] = withSearch.map((run) => ({
+      name: `${run.system} p99`,
+      points: (run.throughput?.steps ?? []).map((step) => [step.rate, step.p99Ms] as const),
+    }));
+    charts.push({
+      file: 'rate-search.svg',
+      title: 'Rate search: p99 per step (the bar is 100 ms)',
+      svg: lineChartSvg({
+        title: 'p99 from POST to receive per rate step',
+        xLabel: 'critical events/s',
+        yLabel: 'p99 ms',
+        series: [
+          ...series,
+          {
+            name: '100 ms bar',
+            points: [
+              [Math.min(...series.flatMap((s) => s.points.map((p) => p[0]))), 100],
+              [Math.max(...series.flatMap((s) => s.points.map((p) => p[0]))), 100],
+            ],
+          },
+        ],
+      }),
+    });
+  }
+  const cpu = report.comparison.cpu;
+  if (cpu) {
+    const roles = [...new Set([...Object.keys(cpu.agentwire), ...Object.keys(cpu.floor)])];
+    charts.push({
+      file: 'cpu-per-event.svg',
+      title: `CPU per event by role at ${cpu.rate}/s`,
+      svg: barChartSvg({
+        title: `CPU µs per event at ${cpu.rate}/s`,
+        xLabel: 'role',
+        yLabel: 'µs',
+        categories: roles,
+        series: [
+          { name: 'agentwire', values: roles.map((role) => cpu.agentwire[role] ?? Number.NaN) },
+          { name: 'floor', values: roles.map((role) => cpu.floor[role] ?? Number.NaN) },
+        ],
+      }),
+    });
+  }
+  for (const run of runs) {
+    const series: LineSeries[] = run.samples
+      .filter((proc) => proc.samples.length > 0)
+      .map((proc) => ({
+        name: proc.name,
+        points: proc.samples.map((sample) => [sample.t, sample.cpuPercent] as const),
+      }));
+    if (series.length === 0) continue;
+    charts.push({
+      file: `cpu-${run.system}.svg`,
+      title: `CPU over the ${run.system} run (percent of one core)`,
+      svg: lineChartSvg({
+        title: `${run.system}: CPU % of one core`,
+        xLabel: 's',
+        yLabel: 'CPU %',
+        series,
+      }),
+    });
+  }
+  return charts;
+}
+
+const fmt = (value: number | null | undefined, digits = 1): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+const rate = (value: number | null | undefined): string =>
+  value === null || value === undefined ? 'none passed' : `${value.toLocaleString('en-US')}/s`;
+
+/** report.md of the suite. */
+export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[]): string {
+  const m = report.machine;
+  const c = report.comparison;
+  const r = report.results;
+  const lines: string[] = [
+    `# agentwire performance suite, ${report.createdAt}`,
+    '',
+    `Command: \`${report.command}\` (${fmt(report.durationSec, 0)} s)`,
+    '',
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, Redis ${m.redis}, Linux ${m.kernel}.`,
+    'The load generator (fleet, publisher) runs on the same machine as the system under test.',
+    '',
+    '## Summary (ratios are agentwire / floor)',
+    '',
+    '| measure | agentwire | floor | ratio |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  if (c.latency) {
+    lines.push(
+      `| p50 latency at ${c.latency.rate}/s (ms) | ${fmt(c.latency.agentwire.p50)} | ${fmt(c.latency.floor.p50)} | ${fmt(c.latency.p50Ratio, 2)} |`,
+      `| p99 latency at ${c.latency.rate}/s (ms) | ${fmt(c.latency.agentwire.p99)} | ${fmt(c.latency.floor.p99)} | ${fmt(c.latency.p99Ratio, 2)} |`,
+    );
+  }
+  if (c.throughput) {
+    lines.push(
+      `| highest passing rate | ${rate(c.throughput.agentwire)} | ${rate(c.throughput.floor)} | ${fmt(c.throughput.ratio, 2)} |`,
+    );
+  }
+  if (c.cpu) {
+    const roles = [...new Set([...Object.keys(c.cpu.agentwire), ...Object.keys(c.cpu.floor)])];
+    for (const role of roles) {
+      lines.push(
+        `| CPU µs/event at ${c.cpu.rate}/s: ${role} | ${fmt(c.cpu.agentwire[role])} | ${fmt(c.cpu.floor[role])} | ${role === 'total' ? fmt(c.cpu.totalRatio, 2) : ''} |`,
+      );
+    }
+  }
+  if (r.idle) {
+    lines.push(
+      `| memory per idle connection (${r.idle.opened} on one edge) | ${fmt(r.idle.kibPerConnection, 2)} KiB | | |`,
+    );
+  }
+  if (r.resume) {
+    const k = r.resume.kill;
+    const s = r.resume.replay;
+    lines.push(
+      `| edge SIGKILL: kill -> first event, p99 (${k.recovered}/${k.affected} clients) | ${fmt(k.killToFirstEventMs.p99, 0)} ms | | |`,
+      `| ${s.clients} clients resuming at once, ${s.eventsPerUser} events each: all replayed | ${fmt(s.totalMs, 0)} ms | | |`,
+    );
+  }
+  lines.push('');
+  for (const run of r.runs) lines.push(...systemSection(run));
+  if (r.idle) {
+    const i = r.idle;
+    lines.push(
+      '## Idle connections (agentwire, one edge)',
+      '',
+      `${i.opened}/${i.requested} opened in ${fmt(i.connectSeconds)} s (edge reports ${i.edgeReportedConnections}).`,
+      `Edge RSS ${fmt(i.rssBeforeMiB)} MiB before, ${fmt(i.rssOpenMiB)} MiB open, ${fmt(i.rssAfterCloseMiB)} MiB after closing:`,
+      `**${fmt(i.kibPerConnection, 2)} KiB per connection** (V8 heap ${fmt(i.heapKibPerConnection, 2)} KiB of it).`,
+      '',
+    );
+  }
+  if (r.resume) {
+    const k = r.resume.kill;
+    const s = r.resume.replay;
+    lines.push(
+      '## Resume storms (agentwire, 2 edges, 1 buffer)',
+      '',
+      `**Edge SIGKILL**: ${k.clients} clients over two edges, ${k.ratePerSec} critical events/s throughout; one edge killed while holding ${k.affected} clients (first retry within 100 ms, jittered, to the other edge, resuming with lastSeq).`,
+      '',
+      '| per affected client | n | p50 | p90 | p99 | max |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| kill -> the client sees the close (ms) | ${k.killToCloseMs.count} | ${fmt(k.killToCloseMs.p50, 0)} | ${fmt(k.killToCloseMs.p90, 0)} | ${fmt(k.killToCloseMs.p99, 0)} | ${fmt(k.killToCloseMs.max, 0)} |`,
+      `| kill -> welcome on the other edge (ms) | ${k.killToWelcomeMs.count} | ${fmt(k.killToWelcomeMs.p50, 0)} | ${fmt(k.killToWelcomeMs.p90, 0)} | ${fmt(k.killToWelcomeMs.p99, 0)} | ${fmt(k.killToWelcomeMs.max, 0)} |`,
+      `| kill -> first event on the new socket (ms) | ${k.killToFirstEventMs.count} | ${fmt(k.killToFirstEventMs.p50, 0)} | ${fmt(k.killToFirstEventMs.p90, 0)} | ${fmt(k.killToFirstEventMs.p99, 0)} | ${fmt(k.killToFirstEventMs.max, 0)} |`,
+      '',
+      `Whole run: ${k.fleet.passed ? 'no loss, no duplicate' : `FAILED: ${k.fleet.failures.join('; ')}`}; ${k.fleet.delivery.redelivered} replayed events deduped by the clients. The issue's bar is p99 < 1 s: ${k.killToFirstEventMs.p99 < 1000 && k.recovered === k.affected ? 'met' : 'NOT met'}.`,
+      '',
+      `**Replay storm**: ${s.eventsPerUser} events for each of ${s.users} users published with nobody connected (sequenced ${fmt(s.sequencedAfterSec)} s after the last 202), then ${s.clients} clients say hello with lastSeq 0 at once: ${s.done}/${s.clients} had all their events after **${fmt(s.totalMs, 0)} ms** (per client p50 ${fmt(s.perClientDoneMs.p50, 0)} ms, p99 ${fmt(s.perClientDoneMs.p99, 0)} ms); ${s.connectFailed} failed to connect; lost ${s.delivery.lost}, duplicates ${s.delivery.duplicates}.`,
+      '',
+    );
+  }
+  if (charts.length > 0) {
+    lines.push('## Plots', '');
+    for (const chart of charts) lines.push(`![${chart.title}](${chart.file})`, '');
+  }
+  lines.push('## Settings', '', '```json', JSON.stringify(report.settings, null, 2), '```', '');
+  return lines.join('\n');
+}
+
+/**
+ * Mean CPU over the system's run of its own processes, of the load generator
+ * and of the whole machine: what is left over is other work on the host.
+ */
+export function cpuContext(run: SystemRun): string {
+  const mean = (name: string): number => {
+    const samples = run.samples.find((proc) => proc.name === name)?.samples ?? [];
+    if (samples.length === 0) return Number.NaN;
+    return samples.reduce((sum, sample) => sum + sample.cpuPercent, 0) / samples.length;
+  };
+  const own = run.pids.reduce((sum, { name }) => sum + (mean(name) || 0), 0);
+  const loadgen = mean('loadgen');
+  const machine = mean(MACHINE);
+  const other = machine - own - loadgen;
+  return `Mean CPU over this run, in % of one core: the system ${fmt(own, 0)}, the load generator ${fmt(loadgen, 0)}, the whole machine ${fmt(machine, 0)} (other work on the host: ${fmt(other, 0)}).`;
+}
+
+function systemSection(run: SystemRun): string[] {
+  const lines = [
+    `## ${run.system}`,
+    '',
+    `Processes: ${run.pids.map((p) => `${p.name} (${p.pid})`).join(', ')}. Redis ${run.redisVersion}, ${run.redisPersistence}.`,
+    '',
+    cpuContext(run),
+    '',
+  ];
+  const phases = [
+    ...(run.latency ? [['latency', run.latency] as const] : []),
+    ...(run.cpu ? [['CPU', run.cpu.phase] as const] : []),
+  ];
+  if (phases.length > 0) {
+    lines.push(
+      '| phase | rate | published/s | accepted | p50 ms | p90 ms | p99 ms | max ms | lost | dup | result |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const [name, phase] of phases) {
+      const l = phase.latencyFromSendMs;
+      lines.push(
+        `| ${name} | ${phase.rate} | ${fmt(phase.achievedRate, 0)} | ${phase.accepted} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${phase.delivery.lost} | ${phase.delivery.duplicates} | ${phase.passed ? 'ok' : phase.failures.join('; ')} |`,
+      );
+    }
+    lines.push('');
+  }
+  if (run.cpu) {
+    const cpu = run.cpu.cpu;
+    lines.push(
+      `CPU over ${fmt(cpu.windowSec)} s (publish start until every event arrived), ${cpu.events} events (each to ${fmt(run.cpu.phase.clients / run.cpu.phase.users, 0)} connections):`,
+      '',
+      '| role | processes | CPU s | µs per event |',
+      '| --- | --- | ---: | ---: |',
+      ...cpu.roles.map(
+        (role) =>
+          `| ${role.role} | ${role.processes.join(', ')} | ${fmt(role.cpuSeconds, 2)} | ${fmt(role.usPerEvent)} |`,
+      ),
+      `| total | | ${fmt(cpu.total.cpuSeconds, 2)} | ${fmt(cpu.total.usPerEvent)} |`,
+      '',
+    );
+  }
+  if (run.throughput) {
+    const t = run.throughput;
+    lines.push(
+      `Rate search: highest passing **${rate(t.highestPassingRate)}**${t.firstFailingRate === null ? ' (every step passed)' : `, first failing ${t.firstFailingRate}/s`}.`,
+      '',
+      '| rate | published/s | p50 ms | p99 ms | lost | dup | result |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...t.steps.map(
+        (step) =>
+          `| ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${step.lost} | ${step.duplicates} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
+      ),
+      '',
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { judgeRateStep, searchRates, type RateStep } from '../src/rate-search.js';
+import { fleetResult } from './fleet-result-fixture.js';
+
+function step(rate: number, passed: boolean): RateStep {
+  return {
+    rate,
+    achievedRate: rate,
+    accepted: rate,
+    p50Ms: 1,
+    p99Ms: passed ? 10 : 500,
+    lost: 0,
+    duplicates: 0,
+    passed,
+    reasons: passed ? [] : ['too slow'],
+  };
+}
+
+describe('searchRates', () => {
+  it('steps up in ascending order and stops at the first failing step', async () => {
+    const tried: number[] = [];
+    const result = await searchRates([5000, 2000, 10_000, 15_000, 20_000], async (rate) => {
+      tried.push(rate);
+      return step(rate, rate < 15_000);
+    });
+    expect(tried).toEqual([2000, 5000, 10_000, 15_000]);
+    expect(result.highestPassingRate).toBe(10_000);
+    expect(result.firstFailingRate).toBe(15_000);
+    expect(result.steps.map((s) => s.passed)).toEqual([true, true, true, false]);
+  });
+
+  it('reports no passing rate when the first step fails, and no failing one when all pass', async () => {
+    const none = await searchRates([2000, 5000], async (rate) => step(rate, false));
+    expect(none).toMatchObject({ highestPassingRate: null, firstFailingRate: 2000 });
+    expect(none.steps).toHaveLength(1);
+    const all = await searchRates([2000, 2000, 5000], async (rate) => step(rate, true));
+    expect(all).toMatchObject({ highestPassingRate: 5000, firstFailingRate: null });
+    expect(all.steps).toHaveLength(2); // the repeated rate runs once
+  });
+});
+
+describe('judgeRateStep', () => {
+  it('passes a clean run below the p99 bar that kept the rate', () => {
+    const fleet = fleetResult(10); // 20 accepted in 2 s, p99 from send 4 ms
+    const judged = judgeRateStep(fleet);
+    expect(judged).toMatchObject({ rate: 10, passed: true, reasons: [], p99Ms: 4 });
+    expect(judged.achievedRate).toBe(10);
+  });
+
+  it('fails on p99 at or above the bar, naming it', () => {
+    const fleet = fleetResult(10);
+    fleet.latencyFromSendMs = { ...fleet.latencyFromSendMs, p99: 100 };
+    const judged = judgeRateStep(fleet, { maxP99Ms: 100, minAchievedShare: 0.95 });
+    expect(judged.passed).toBe(false);
+    expect(judged.reasons).toEqual(['p99 100.0 ms is not below 100 ms']);
+  });
+
+  it('fails without latency samples', () => {
+    const fleet = fleetResult(10);
+    fleet.latencyFromSendMs = { ...fleet.latencyFromSendMs, p99: Number.NaN };
+    expect(judgeRateStep(fleet).reasons).toEqual(['no latency samples']);
+  });
+
+  it('fails when the publisher fell behind the rate (the flush time counts)', () => {
+    const fleet = fleetResult(10);
+    fleet.publisher = { ...fleet.publisher, elapsedSec: 2.2 }; // 20 events in 2.2 s: 9.1/s < 9.5/s
+    const judged = judgeRateStep(fleet);
+    expect(judged.passed).toBe(false);
+    expect(judged.reasons).toEqual(['published 9/s, below 95 % of 10/s']);
+    fleet.publisher = { ...fleet.publisher, elapsedSec: 2.1 }; // 9.52/s: still within 95 %
+    expect(judgeRateStep(fleet).passed).toBe(true);
+  });
+
+  it('carries every delivery failure of the fleet (loss, duplicates) into the verdict', () => {
+    const fleet = fleetResult(10);
+    fleet.delivery = { ...fleet.delivery, lost: 3, duplicates: 1 };
+    fleet.failures = ['3 deliveries lost', '1 duplicate deliveries on one connection'];
+    fleet.passed = false;
+    const judged = judgeRateStep(fleet);
+    expect(judged).toMatchObject({ passed: false, lost: 3, duplicates: 1 });
+    expect(judged.reasons).toEqual(fleet.failures);
+  });
+});

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { phaseOf } from '../src/fleet-phase.js';
+import type { SystemRun } from '../src/perf-suite-runner.js';
+import { MACHINE } from '../src/process-sampler.js';
+import {
+  compareSystems,
+  cpuContext,
+  suiteCharts,
+  suiteMarkdown,
+  type SuiteReport,
+} from '../src/suite-report.js';
+import { fleetResult } from './fleet-result-fixture.js';
+import { parseXml } from './xml-tree.js';
+
+function run(
+  system: 'agentwire' | 'floor',
+  p50: number,
+  p99: number,
+  highest: number | null,
+): SystemRun {
+  const fleet = fleetResult(2000);
+  fleet.latencyFromSendMs = { ...fleet.latencyFromSendMs, p50, p99 };
+  const isFloor = system === 'floor';
+  return {
+    system,
+    pids: [{ name: isFloor ? 'floor' : 'edge-0', pid: 10 }],
+    redisVersion: '7.0.15',
+    redisPersistence: 'appendonly no, save ""',
+    latency: phaseOf(fleet),
+    cpu: {
+      phase: phaseOf(fleetResult(10_000)),
+      cpu: {
+        events: 80_000,
+        windowSec: 8,
+        roles: [
+          { role: 'redis', processes: ['redis'], cpuSeconds: 1, usPerEvent: isFloor ? 10 : 40 },
+          {
+            role: isFloor ? 'floor' : 'edge',
+            processes: [isFloor ? 'floor' : 'edge-0'],
+            cpuSeconds: 1,
+            usPerEvent: isFloor ? 30 : 60,
+          },
+        ],
+        total: { cpuSeconds: 2, usPerEvent: isFloor ? 40 : 100 },
+      },
+    },
+    throughput: {
+      steps: [
+        {
+          rate: 2000,
+          achievedRate: 2000,
+          accepted: 12_000,
+          p50Ms: p50,
+          p99Ms: p99,
+          lost: 0,
+          duplicates: 0,
+          passed: highest !== null,
+          reasons: highest !== null ? [] : ['p99 too high'],
+        },
+      ],
+      highestPassingRate: highest,
+      firstFailingRate: highest === null ? 2000 : null,
+    },
+    samples: [{ name: 'redis', pid: 1, samples: [{ t: 0.5, cpuPercent: 20, rssBytes: 1e7 }] }],
+  };
+}
+
+function report(runs: SystemRun[]): SuiteReport {
+  return {
+    kind: 'perf-suite',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    command: 'npx tsx loadtest/perf-suite.ts',
+    machine: { nproc: 2, cpuModel: 'cpu', memoryGiB: 4, node: 'v20', redis: '7', kernel: '6' },
+    settings: {},
+    results: { runs },
+    comparison: compareSystems(runs),
+    durationSec: 300,
+  };
+}
+
+describe('compareSystems', () => {
+  it('puts agentwire next to the floor with agentwire/floor ratios', () => {
+    const comparison = compareSystems([run('floor', 2, 10, 20_000), run('agentwire', 8, 50, 5000)]);
+    expect(comparison.latency).toMatchObject({
+      rate: 2000,
+      agentwire: { p50: 8, p99: 50 },
+      floor: { p50: 2, p99: 10 },
+      p50Ratio: 4,
+      p99Ratio: 5,
+    });
+    expect(comparison.throughput).toEqual({ agentwire: 5000, floor: 20_000, ratio: 0.25 });
+    expect(comparison.cpu?.agentwire).toEqual({ redis: 40, edge: 60, total: 100 });
+    expect(comparison.cpu?.floor).toEqual({ redis: 10, floor: 30, total: 40 });
+    expect(comparison.cpu?.totalRatio).toBe(2.5);
+  });
+
+  it('has no ratio when a side is missing or passed no rate', () => {
+    const comparison = compareSystems([run('floor', 2, 10, null), run('agentwire', 8, 50, 5000)]);
+    expect(comparison.throughput).toMatchObject({ agentwire: 5000, floor: null });
+    expect(comparison.throughput?.ratio).toBeNaN();
+    const alone = compareSystems([run('agentwire', 8, 50, 5000)]);
+    expect(alone.latency?.p99Ratio).toBeNaN();
+    expect(alone.latency?.floor.p99).toBeNaN();
+  });
+});
+
+describe('suite report', () => {
+  it('writes the summary rows and a section per system', () => {
+    const r = report([run('floor', 2, 10, 20_000), run('agentwire', 8, 50, 5000)]);
+    const md = suiteMarkdown(r, suiteCharts(r));
+    expect(md).toContain('| p99 latency at 2000/s (ms) | 50.0 | 10.0 | 5.00 |');
+    expect(md).toContain('| highest passing rate | 5,000/s | 20,000/s | 0.25 |');
+    expect(md).toContain('| CPU µs/event at 10000/s: total | 100.0 | 40.0 | 2.50 |');
+    expect(md).toContain('## floor');
+    expect(md).toContain('## agentwire');
+    expect(md).toContain('appendonly no');
+  });
+
+  it('draws well-formed SVG plots for latency, the rate search, CPU per event and CPU over time', () => {
+    const r = report([run('floor', 2, 10, 20_000), run('agentwire', 8, 50, 5000)]);
+    const charts = suiteCharts(r);
+    expect(charts.map((chart) => chart.file)).toEqual([
+      'latency.svg',
+      'rate-search.svg',
+      'cpu-per-event.svg',
+      'cpu-floor.svg',
+      'cpu-agentwire.svg',
+    ]);
+    for (const chart of charts) expect(parseXml(chart.svg).name).toBe('svg');
+  });
+
+  it('puts the system, the load generator and the rest of the machine side by side', () => {
+    const agentwire = run('agentwire', 8, 50, 5000);
+    const sample = (cpuPercent: number) => ({ t: 1, cpuPercent, rssBytes: 0 });
+    agentwire.samples = [
+      { name: 'edge-0', pid: 10, samples: [sample(30), sample(50)] },
+      { name: 'loadgen', pid: 11, samples: [sample(60)] },
+      { name: MACHINE, pid: 0, samples: [sample(180), sample(200)] },
+    ];
+    expect(cpuContext(agentwire)).toBe(
+      'Mean CPU over this run, in % of one core: the system 40, the load generator 60, the whole machine 190 (other work on the host: 90).',
+    );
+  });
+});
