@@ -30,6 +30,10 @@ if (!ingestToken) {
   logger.fatal('INGEST_TOKEN is required');
   process.exit(1);
 }
+if (!Number.isSafeInteger(stopGraceMs) || stopGraceMs < 100) {
+  logger.fatal(`STOP_GRACE_MS: expected an integer >= 100, got "${env.STOP_GRACE_MS}"`);
+  process.exit(1);
+}
 
 const publisher = new HttpPublisher({ url: edgeUrl, token: ingestToken });
 const shutdown = new AbortController();
