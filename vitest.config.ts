@@ -19,12 +19,19 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['{packages,services}/*/test/**/*.int.test.ts'],
+          include: ['{packages,services}/*/test/**/*.int.test.ts', 'scripts/test/**/*.int.test.ts'],
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
-            // It kills and restarts a single Redis of its own: nothing to repeat on the cluster run.
-            ...(process.env.AW_TEST_TOPOLOGY === 'cluster' ? ['**/redis-restart.int.test.ts'] : []),
+            // They pause, kill and restart a single Redis of their own (or start
+            // `npm start`, which runs one): nothing to repeat on the cluster run.
+            ...(process.env.AW_TEST_TOPOLOGY === 'cluster'
+              ? [
+                  '**/redis-restart.int.test.ts',
+                  '**/stop-under-redis-fault.int.test.ts',
+                  'scripts/test/**',
+                ]
+              : []),
           ],
           testTimeout: 60_000,
           hookTimeout: 60_000,

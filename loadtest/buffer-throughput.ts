@@ -81,7 +81,7 @@ try {
         startService('buffer', {
           ...env,
           BUFFER_ID: `bench-${r}`,
-          METRICS_PORT: String(await getFreePort()),
+          PORT: String(await getFreePort()),
         }),
       ),
     )),

@@ -12,6 +12,8 @@ bash scripts/ensure-kubectl.sh
 echo "== build and typecheck"
 npx turbo run build typecheck --output-logs=errors-only
 npx tsc -p deploy/tsconfig.json
+# The root's own TypeScript: configs and scripts/test.
+npx tsc -p tsconfig.json
 echo "== lint"
 npx turbo run lint --output-logs=errors-only
 # The root's own files (configs, scripts, deploy/) belong to no workspace.

@@ -32,7 +32,6 @@ const SECRET = 'agentwire-secrets';
 /** Settings that have a default, so the base ConfigMap must spell each one out. */
 const NON_SECRET_SETTINGS = [
   'PORT',
-  'METRICS_PORT',
   'LOG_LEVEL',
   'KEY_PREFIX',
   'SHARDS',
@@ -52,6 +51,7 @@ const NON_SECRET_SETTINGS = [
   'CRITICAL_EVENTS',
   'DRAIN_WINDOW_MS',
   'DRAIN_GRACE_MS',
+  'STOP_GRACE_MS',
   'ALLOW_UWS_FALLBACK',
 ];
 
@@ -208,15 +208,19 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     }
   });
 
-  it('lets the edge finish draining before the kubelet kills it', () => {
-    const objects = objectsOf(overlay);
-    const pod = podOf(objects, EDGE);
-    const drainGraceMs = Number(
-      literal(environment(objects, onlyContainer(pod)), 'DRAIN_GRACE_MS'),
-    );
-    expect(drainGraceMs).toBeGreaterThan(0);
-    expect((pod.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(drainGraceMs);
-  });
+  it.each([
+    { deployment: EDGE, deadline: 'DRAIN_GRACE_MS' },
+    { deployment: BUFFER, deadline: 'STOP_GRACE_MS' },
+  ])(
+    'lets $deployment exit by its $deadline before the kubelet kills it',
+    ({ deployment, deadline }) => {
+      const objects = objectsOf(overlay);
+      const pod = podOf(objects, deployment);
+      const graceMs = Number(literal(environment(objects, onlyContainer(pod)), deadline));
+      expect(graceMs).toBeGreaterThan(0);
+      expect((pod.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(graceMs);
+    },
+  );
 
   it('sets every variable the edge requires', () => {
     const objects = objectsOf(overlay);
@@ -240,8 +244,9 @@ describe.each(OVERLAYS)('kustomize overlay %s', (overlay) => {
     const buffer = onlyContainer(podOf(objects, BUFFER));
     const env = environment(objects, buffer);
     expectOneRedisSetting(env);
-    const metricsPort = Number(literal(env, 'METRICS_PORT'));
-    expect(containerPort(buffer, 'metrics')).toBe(metricsPort);
+    // PORT, as protocol.md section 8 says; not the deprecated METRICS_PORT.
+    expect(Number(literal(env, 'PORT'))).toBe(containerPort(buffer, 'metrics'));
+    expect(env.has('METRICS_PORT')).toBe(false);
     expect(buffer.readinessProbe?.httpGet?.port).toBe('metrics');
     expect(buffer.livenessProbe?.httpGet?.port).toBe('metrics');
     const replicas = deployment.spec?.replicas ?? 1;
@@ -409,6 +414,10 @@ const SERVICE_ENVS: ServiceEnv[] = [
 
 /** Set per pod, per secret or per overlay, so the base ConfigMap does not hold them. */
 const NOT_IN_BASE_CONFIG = new Set([
+  // Each Deployment sets its own, next to its container port.
+  'PORT',
+  // The buffer's deprecated alias of PORT.
+  'METRICS_PORT',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
   'NODE_ID',

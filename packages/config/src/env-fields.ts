@@ -2,20 +2,32 @@ import { z } from 'zod';
 
 /** Reusable zod fields for environment variables (all strings on input). */
 
+/** An integer in [min, max] parsed from `raw`, or a zod issue saying what was `expected`. */
+function boundedInteger(
+  raw: string,
+  min: number,
+  max: number,
+  expected: string,
+  ctx: z.RefinementCtx,
+) {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    ctx.addIssue({ code: 'custom', message: `expected ${expected}, got "${raw}"` });
+    return z.NEVER;
+  }
+  return value;
+}
+
 /** An integer of at least `min`, with a default when unset or empty. */
 function integerAtLeast(min: number, defaultValue: number) {
   return z
     .string()
     .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw === '') return defaultValue;
-      const value = Number(raw);
-      if (!Number.isSafeInteger(value) || value < min) {
-        ctx.addIssue({ code: 'custom', message: `expected an integer >= ${min}, got "${raw}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
+    .transform((raw, ctx) =>
+      raw === undefined || raw === ''
+        ? defaultValue
+        : boundedInteger(raw, min, Number.MAX_SAFE_INTEGER, `an integer >= ${min}`, ctx),
+    );
 }
 
 /** A positive integer with a default, e.g. a duration in ms. */
@@ -30,6 +42,18 @@ export function nonNegativeInt(defaultValue: number) {
 
 export function port(defaultValue: number) {
   return positiveInt(defaultValue).refine((value) => value <= 65535, 'expected a port (1-65535)');
+}
+
+/** A port, or undefined when unset or empty (for settings whose default depends on another). */
+export function optionalPort() {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) =>
+      raw === undefined || raw === ''
+        ? undefined
+        : boundedInteger(raw, 1, 65535, 'a port (1-65535)', ctx),
+    );
 }
 
 export function booleanFlag(defaultValue: boolean) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestEvent } from '@agentwire/protocol';
 
 export interface HttpPublisherOptions {
@@ -26,7 +27,10 @@ export class PublishRejectedError extends Error {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export interface PublishOptions {
+  /** Aborting it ends the call at once (the fetch and any wait before a retry) with an AbortError. */
+  signal?: AbortSignal;
+}
 
 /**
  * Publishes events over POST /v1/events. Resolves once the edge answered 202,
@@ -43,7 +47,11 @@ export class HttpPublisher {
     this.fetchImpl = options.fetch ?? globalThis.fetch;
   }
 
-  async publish(events: IngestEvent | readonly IngestEvent[]): Promise<number> {
+  async publish(
+    events: IngestEvent | readonly IngestEvent[],
+    options: PublishOptions = {},
+  ): Promise<number> {
+    const { signal } = options;
     const body = JSON.stringify(events);
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
@@ -55,6 +63,7 @@ export class HttpPublisher {
             'content-type': 'application/json',
           },
           body,
+          signal,
         });
         const answer: unknown = await response.json().catch(() => null);
         if (response.status === 202) return (answer as { accepted: number }).accepted;
@@ -63,11 +72,12 @@ export class HttpPublisher {
         }
         const retryAfter = Number(response.headers.get('retry-after') ?? '1');
         lastError = new Error(`ingest answered ${response.status}`);
-        await sleep(Math.min(5000, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000));
+        const waitMs = Math.min(5000, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000);
+        await sleep(waitMs, undefined, { signal });
       } catch (error) {
-        if (error instanceof PublishRejectedError) throw error;
+        if (error instanceof PublishRejectedError || signal?.aborted) throw error;
         lastError = error;
-        await sleep(Math.min(2000, 100 * 2 ** attempt));
+        await sleep(Math.min(2000, 100 * 2 ** attempt), undefined, { signal });
       }
     }
     throw lastError instanceof Error ? lastError : new Error(String(lastError));

@@ -22,6 +22,12 @@ type StreamReply = Array<[string, Array<[string, string[]]>]> | null;
  * Reads messages users published (protocol section 4) with a consumer group,
  * so several agent workers share the stream and a crashed worker's messages
  * are delivered again. Call `ack` once a message is handled.
+ *
+ * `messages(signal)` ends as soon as the signal aborts, even while a read is
+ * waiting on a Redis that does not answer (paused, restarting): ioredis keeps
+ * such a command queued, so the loop races it against the abort rather than
+ * waiting for it. A message read but not yet acknowledged stays pending and
+ * is delivered again, so nothing is lost by walking away.
  */
 export class UpstreamReader {
   private readonly group: string;
@@ -33,14 +39,17 @@ export class UpstreamReader {
   async *messages(signal: AbortSignal): AsyncGenerator<UpstreamMessage & { entryId: string }> {
     const { client, keys, consumer } = this.options;
     const stream = keys.upstream();
+    const aborted = abortedPromise(signal);
     try {
-      await client.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
+      const created = client.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
+      created.catch(() => undefined); // may settle after an abort, when nobody waits for it
+      await Promise.race([created, aborted]);
     } catch (error) {
       if (!/BUSYGROUP/.test(String(error))) throw error;
     }
     let cursor = '0';
     while (!signal.aborted) {
-      const reply = (await client.xreadgroup(
+      const read = client.xreadgroup(
         'GROUP',
         this.group,
         consumer,
@@ -51,7 +60,10 @@ export class UpstreamReader {
         'STREAMS',
         stream,
         cursor,
-      )) as StreamReply;
+      );
+      read.catch(() => undefined); // may settle after an abort, when nobody waits for it
+      const reply = (await Promise.race([read, aborted])) as StreamReply;
+      if (signal.aborted) return;
       const entries = reply?.[0]?.[1] ?? [];
       // Pending entries first (cursor "0"), then new ones.
       if (cursor !== '>' && entries.length === 0) cursor = '>';
@@ -67,4 +79,12 @@ export class UpstreamReader {
   async ack(entryId: string): Promise<void> {
     await this.options.client.xack(this.options.keys.upstream(), this.group, entryId);
   }
+}
+
+/** Resolves (with null) when the signal aborts; never rejects. */
+function abortedPromise(signal: AbortSignal): Promise<null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(null), { once: true }),
+  );
 }

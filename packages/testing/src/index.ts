@@ -4,6 +4,7 @@ export { uniquePrefix } from './unique-prefix.js';
 export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
 export { startRedisCluster, type RedisClusterServer } from './redis-cluster.js';
 export { RedisStartError } from './redis-process.js';
+export { cleanUpRedisFault } from './redis-fault-cleanup.js';
 export { redisProbe } from './redis-probe.js';
 export { startTestRedis, testTopology, type TestRedis, type TestTopology } from './test-redis.js';
 export { repoRoot } from './repo-root.js';

@@ -22,6 +22,8 @@ export interface RedisServer {
   readonly dir: string;
   /** Sends `signal` (default SIGKILL) and waits until the process has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends a signal without waiting: SIGSTOP freezes Redis (connections stay open, nothing answers), SIGCONT resumes it. */
+  signal(signal: NodeJS.Signals): void;
   /** Starts again on the same port and dir with the same options (so the AOF is reloaded); kills first if still running. Resolves when loading has finished. */
   restart(): Promise<void>;
   /** Kills the process and removes the directory. */
@@ -56,6 +58,9 @@ function createHandle(first: RedisProcess, args: string[], dir: string): RedisSe
     url: `redis://127.0.0.1:${port}`,
     dir,
     kill: (signal: NodeJS.Signals = 'SIGKILL') => killRedisProcess(current, signal),
+    signal(signal) {
+      if (!current.hasExited()) current.child.kill(signal);
+    },
     async restart() {
       await killRedisProcess(current, 'SIGKILL');
       current = await spawnRedisServer(port, args);

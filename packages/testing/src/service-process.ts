@@ -6,7 +6,8 @@ import { OutputRing } from './output-ring.js';
 import { repoRoot } from './repo-root.js';
 import { sleep } from './wait-until.js';
 
-export type ServiceName = 'edge' | 'buffer';
+/** The long-running processes of the repository; the demo agent has no HTTP port (start it with waitReady: false). */
+export type ServiceName = 'edge' | 'buffer' | 'demo-agent';
 
 export interface ServiceExit {
   code: number | null;
@@ -33,13 +34,14 @@ export interface StartServiceOptions {
 export const SERVICE_NODE_FLAGS: Record<ServiceName, readonly string[]> = {
   edge: ['--max-semi-space-size=4'],
   buffer: [],
+  'demo-agent': [],
 };
 
 /** A service process (`node services/<name>/dist/main.js`) started by a test. */
 export interface ServiceProcess {
   readonly name: ServiceName;
   readonly pid: number;
-  /** The HTTP port: PORT for edge, METRICS_PORT for buffer. */
+  /** The HTTP port: PORT (for a buffer, its deprecated alias METRICS_PORT when PORT is unset). */
   readonly port: number;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -54,6 +56,11 @@ export interface ServiceProcess {
   kill(): Promise<ServiceExit>;
   /** SIGTERM, waits up to `timeoutMs` (default 10000), then SIGKILL. */
   stop(timeoutMs?: number): Promise<ServiceExit>;
+  /**
+   * Waits up to `timeoutMs` for the process to exit on its own; past that it
+   * is SIGKILLed and the promise rejects with the output tail.
+   */
+  exitWithin(timeoutMs: number): Promise<ServiceExit>;
   /** Polls GET /readyz every 50 ms until 200; rejects on exit or timeout (with the output tail). */
   waitReady(timeoutMs?: number): Promise<void>;
   /** The last 200 lines of stdout and stderr, interleaved as they arrived. */
@@ -63,10 +70,16 @@ export interface ServiceProcess {
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const READY_POLL_MS = 50;
 // Default HTTP ports of the services (protocol.md section 7, common brief).
-const DEFAULT_PORT: Record<ServiceName, string> = { edge: '8080', buffer: '9090' };
+const DEFAULT_PORT: Record<ServiceName, string> = {
+  edge: '8080',
+  buffer: '9090',
+  'demo-agent': '0',
+};
 
 /** Path of a service's built entry point. */
 export function serviceMainPath(name: ServiceName): string {
+  if (name === 'demo-agent')
+    return join(repoRoot(), 'packages', 'publisher', 'dist', 'demo-agent.js');
   return join(repoRoot(), 'services', name, 'dist', 'main.js');
 }
 
@@ -81,9 +94,10 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const main = serviceMainPath(name);
   if (!existsSync(main)) {
-    throw new Error(
-      `${main} does not exist: build it first (npx tsc -p services/${name}/tsconfig.build.json)`,
-    );
+    throw new Error(`${main} does not exist: build it first (npx turbo run build)`);
+  }
+  if (name === 'demo-agent' && options.waitReady !== false) {
+    throw new Error('the demo agent has no readiness endpoint: start it with waitReady: false');
   }
   return startNodeScript(name, main, env, {
     ...options,
@@ -98,7 +112,8 @@ export async function startNodeScript(
   env: Record<string, string>,
   options: StartServiceOptions = {},
 ): Promise<ServiceProcess> {
-  const portText = (name === 'edge' ? env.PORT : env.METRICS_PORT) ?? DEFAULT_PORT[name];
+  const portText =
+    env.PORT ?? (name === 'buffer' ? env.METRICS_PORT : undefined) ?? DEFAULT_PORT[name];
   const port = Number(portText);
 
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), main], {
@@ -151,6 +166,21 @@ export async function startNodeScript(
     return exited;
   };
 
+  const exitWithin = async (timeoutMs: number): Promise<ServiceExit> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
+    const first = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (first !== 'late') {
+      await Promise.race([closed, sleep(500)]);
+      return first;
+    }
+    await kill();
+    throw new Error(`${name} (pid ${pid}) did not exit within ${timeoutMs} ms:\n${ring.text()}`);
+  };
+
   const handle: ServiceProcess = {
     name,
     pid,
@@ -178,6 +208,7 @@ export async function startNodeScript(
       return first === 'timeout' ? kill() : first;
     },
     waitReady,
+    exitWithin,
     output: () => ring.text(),
   };
 

@@ -31,7 +31,7 @@ export interface Stack {
   readonly buffers: ServiceProcess[];
   /** Starts one more edge (NODE_ID=edge-<index>, fresh PORT) and appends it to `edges`. */
   startEdge(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
-  /** Starts one more buffer (BUFFER_ID=buffer-<index>, fresh METRICS_PORT) and appends it to `buffers`. */
+  /** Starts one more buffer (BUFFER_ID=buffer-<index>, fresh PORT) and appends it to `buffers`. */
   startBuffer(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
   /** A client JWT for `sub`, signed with the stack's JWT_SECRET unless `secret` is given. */
   token(sub: string, options?: { expiresInSec?: number; secret?: string }): Promise<string>;
@@ -78,7 +78,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return startService('buffer', {
       ...env,
       BUFFER_ID: `buffer-${index}`,
-      METRICS_PORT: metricsPort,
+      PORT: metricsPort,
       ...extraEnv,
     });
   };

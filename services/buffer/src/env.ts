@@ -2,8 +2,8 @@ import {
   defaultInstanceId,
   instanceIdPattern,
   logLevel,
+  optionalPort,
   parseEnv,
-  port,
   positiveInt,
   redisEnvSchema,
 } from '@agentwire/config';
@@ -18,8 +18,18 @@ export const bufferEnvSchema = {
     .optional()
     .transform((v) => v ?? defaultInstanceId())
     .refine((v) => instanceIdPattern.test(v), 'expected 1-64 of [A-Za-z0-9._-]'),
-  /** Port of /healthz, /readyz and /metrics. @default 9090 */
-  METRICS_PORT: port(9090),
+  /** Port of /healthz, /readyz and /metrics (protocol.md section 8). @default METRICS_PORT, else 9090 */
+  PORT: optionalPort(),
+  /** Deprecated alias of PORT, used only when PORT is unset. @default unset */
+  METRICS_PORT: optionalPort(),
+  /**
+   * Exit deadline after SIGTERM or SIGINT: past it the process exits 124,
+   * naming the steps still pending. Every step that waits on Redis gets a
+   * share of it, so a graceful stop ends in time even when Redis never
+   * answers. Keep it below the pod's terminationGracePeriodSeconds.
+   * @default 20000
+   */
+  STOP_GRACE_MS: positiveInt(20_000).refine((v) => v >= 1000, 'expected at least 1000'),
   /** Shard lease lifetime; a dead replica's shards move after this. @default 5000 */
   LEASE_TTL_MS: positiveInt(5000).refine((v) => v >= 300, 'expected at least 300'),
   /** An edge whose heartbeat is older is dead and reaped. @default 15000 */
@@ -58,8 +68,16 @@ export const bufferEnvSchema = {
   LOG_LEVEL: logLevel,
 };
 
+/** The buffer's port when neither PORT nor METRICS_PORT is set. */
+export const DEFAULT_BUFFER_PORT = 9090;
+
 export type BufferEnv = ReturnType<typeof loadBufferEnv>;
 
+/** Parses the buffer's environment; PORT is resolved (PORT, else METRICS_PORT, else 9090). */
 export function loadBufferEnv(env: Record<string, string | undefined> = process.env) {
-  return parseEnv(bufferEnvSchema, env);
+  const parsed = parseEnv(bufferEnvSchema, env);
+  return Object.freeze({
+    ...parsed,
+    PORT: parsed.PORT ?? parsed.METRICS_PORT ?? DEFAULT_BUFFER_PORT,
+  });
 }

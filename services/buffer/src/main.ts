@@ -1,12 +1,13 @@
 import { ConfigError, redisSettings } from '@agentwire/config';
 import {
+  closeRedisClient,
   createKeyLayout,
   createBlockingClient,
   createRedisClient,
   recordShardCount,
   waitForReady,
 } from '@agentwire/redis';
-import { createLogger } from '@agentwire/telemetry';
+import { createLogger, installGracefulStop } from '@agentwire/telemetry';
 import { loadBufferEnv } from './env.js';
 import { MaintenanceJobs } from './jobs/maintenance-jobs.js';
 import { startHealthServer } from './health-server.js';
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     logger.fatal(
       `SHARDS=${keys.shards} but the deployment uses SHARDS=${agreed}; set SHARDS=${agreed}`,
     );
-    await client.quit();
+    await closeRedisClient(client, 1000);
     process.exit(1);
   }
 
@@ -90,27 +91,38 @@ async function main(): Promise<void> {
   await jobs.schedule();
 
   const server = await startHealthServer({
-    port: env.METRICS_PORT,
+    port: env.PORT,
     registry: metrics.registry,
     isReady: () => client.status === 'ready' && !shutdown.signal.aborted,
   });
-  logger.info({ port: env.METRICS_PORT, shards: keys.shards }, 'buffer started');
+  logger.info({ port: env.PORT, shards: keys.shards }, 'buffer started');
+  if (env.METRICS_PORT !== undefined) {
+    logger.warn('METRICS_PORT is deprecated (and ignored when PORT is set): use PORT');
+  }
 
-  const stop = async (signal: string): Promise<void> => {
-    if (shutdown.signal.aborted) return;
-    logger.info({ signal }, 'stopping');
-    shutdown.abort();
-    clearInterval(maintenance);
-    await balancing;
-    await jobs.close().catch(() => undefined);
-    jobsClient.disconnect();
-    server.close();
-    await client.quit().catch(() => client.disconnect());
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  installGracefulStop({
+    logger,
+    graceMs: env.STOP_GRACE_MS,
+    stop: async (steps) => {
+      // Not ready at once; the balancer and every shard consumer stop reading.
+      shutdown.abort();
+      clearInterval(maintenance);
+      // Each step that waits on Redis gets a share of what is left, so the
+      // graceful path ends before the deadline even when Redis never answers.
+      // Waiting longer than a lease's TTL to release it is pointless: it
+      // expires by itself by then, and another replica takes the shard.
+      await steps.run(
+        'finish shard batches and release leases',
+        () => balancing,
+        Math.min(env.LEASE_TTL_MS, steps.budgetMs(0.4)),
+      );
+      // Lets a running job finish; an interrupted one is retried by another replica.
+      await steps.run('close BullMQ worker and queue', () => jobs.close(), steps.budgetMs(0.5));
+      jobsClient.disconnect();
+      server.close();
+      await closeRedisClient(client, Math.min(1000, steps.budgetMs(0.5)));
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -76,6 +76,8 @@ export class ShardConsumer {
   private blocking: RedisClient | undefined;
   /** CLIENT ID of the blocking connection, to interrupt a read when the set changes. */
   private blockingId: number | undefined;
+  /** Resolves when run()'s signal aborts. */
+  private aborted: Promise<undefined> = new Promise(() => undefined);
   /** Settles when the current loop iteration ends. */
   private iteration: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
@@ -132,7 +134,15 @@ export class ShardConsumer {
     const lostEvents = ['close', '-node'] as const;
     for (const event of lostEvents) options.client.on(event, onLost);
     blocking.on('-node', onLost);
+    // Disconnecting ends a pending read, except while ioredis waits to
+    // reconnect (Redis down): it then keeps the read queued and never settles
+    // it. Reads are also raced against the abort, so a stop never waits for one.
+    let resolveAborted: () => void = () => undefined;
+    this.aborted = new Promise((resolve) => {
+      resolveAborted = () => resolve(undefined);
+    });
     const unblock = (): void => {
+      resolveAborted();
       this.wake?.();
       blocking.disconnect();
     };
@@ -199,7 +209,10 @@ export class ShardConsumer {
       this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
     }
     const losses = this.connectionLosses;
-    const raw = await this.readNew(ownReady ? blocking : this.options.client, readable, ownReady);
+    const read = this.readNew(ownReady ? blocking : this.options.client, readable, ownReady);
+    read.catch(() => undefined); // may settle after an abort, when nobody waits for it
+    const raw = await Promise.race([read, this.aborted]);
+    if (signal.aborted) return;
     // Spanned a lost connection: leave it pending; the next step drains the pending list in order.
     if (this.connectionLosses !== losses) return;
     if (raw === undefined) {

@@ -23,7 +23,7 @@ describe('buffer start-up configuration', () => {
   ): Promise<{ code: number | null; output: string }> {
     const buffer = await startService(
       'buffer',
-      { ...redis.env, METRICS_PORT: String(await getFreePort()), ...env },
+      { ...redis.env, PORT: String(await getFreePort()), ...env },
       { waitReady: false },
     );
     const exit = await buffer.exited;
@@ -42,7 +42,7 @@ describe('buffer start-up configuration', () => {
       ...redis.env,
       KEY_PREFIX: prefix,
       SHARDS: '8',
-      METRICS_PORT: String(await getFreePort()),
+      PORT: String(await getFreePort()),
     });
     try {
       const result = await exitOf({ KEY_PREFIX: prefix, SHARDS: '16' });

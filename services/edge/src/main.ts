@@ -1,5 +1,6 @@
 import { ConfigError, redisSettings } from '@agentwire/config';
 import {
+  closeRedisClient,
   createBlockingClient,
   createKeyLayout,
   createRedisClient,
@@ -8,7 +9,12 @@ import {
   type KeyLayout,
   type RedisClient,
 } from '@agentwire/redis';
-import { createLogger, createMetricsRegistry, type Logger } from '@agentwire/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  installGracefulStop,
+  type Logger,
+} from '@agentwire/telemetry';
 import uWS from 'uWebSockets.js';
 import { AckPositions } from './ack-positions.js';
 import { ConnectionRegistry } from './connection-registry.js';
@@ -196,48 +202,47 @@ async function main(): Promise<void> {
   const port = await server.listen(env.PORT);
   logger.info({ port, nodeId: env.NODE_ID, shards: env.SHARDS, prefix: keys.prefix }, 'listening');
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, connections: ctx.connections.size }, 'shutting down');
-    const deadline = Date.now() + env.DRAIN_GRACE_MS;
-    const forceExit = setTimeout(() => {
-      logger.error('drain grace period over; exiting');
-      process.exit(1);
-    }, env.DRAIN_GRACE_MS);
-    forceExit.unref();
-
-    // Not ready at once (the balancer stops sending), then no new connections.
-    ctx.draining = true;
-    server.stopListening();
-    // Reconnects spread over DRAIN_WINDOW_MS; live delivery goes on meanwhile.
-    const drained = await drainConnections(ctx.connections, env.DRAIN_WINDOW_MS);
-    logger.info({ connections: drained }, 'connections drained');
-    // Ingest requests already received finish (they may be durable already).
-    await Promise.race([server.ingestIdle(), sleep(deadline - Date.now())]);
-    // Route clean-ups (closeSession) of the closed sockets, sessions still
-    // opening, publishes in flight. Without Redis they cannot finish: the
-    // reaper removes the routes.
-    while (ctx.inFlight.size > 0 && Date.now() < deadline && redis.status === 'ready') {
-      await Promise.race([Promise.allSettled([...ctx.inFlight]), sleep(100)]);
-    }
-    // The last acknowledged positions (bounded: Redis may be gone).
-    await Promise.race([ctx.ackPositions.flush(), sleep(Math.min(1000, deadline - Date.now()))]);
-    loops.abort();
-    await reader.done;
-    await Promise.all([closeRedis(redis), closeRedis(ingestRedis)]);
-    logger.info('stopped');
-    process.exit(0);
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-    });
-  }
+  installGracefulStop({
+    logger,
+    graceMs: env.DRAIN_GRACE_MS,
+    stop: async (steps) => {
+      logger.info({ connections: ctx.connections.size }, 'draining');
+      // Not ready at once (the balancer stops sending), then no new connections.
+      ctx.draining = true;
+      server.stopListening();
+      // Reconnects spread over DRAIN_WINDOW_MS; live delivery goes on meanwhile.
+      const drained = await steps.run('drain connections', () =>
+        drainConnections(ctx.connections, env.DRAIN_WINDOW_MS),
+      );
+      logger.info({ connections: drained }, 'connections drained');
+      // The steps below wait on Redis: each gets a share of what is left of
+      // DRAIN_GRACE_MS, so the stop ends in time even when Redis never answers.
+      // Ingest requests already received finish (they may be durable already).
+      await steps.run('ingest requests in flight', () => server.ingestIdle(), steps.budgetMs(0.4));
+      // Route clean-ups (closeSession) of the closed sockets, sessions still
+      // opening, publishes in flight. Those given up on are left to the
+      // reaper, which removes this node's routes once its heartbeat expires.
+      await steps.run(
+        'route clean-ups and publishes in flight',
+        async () => {
+          while (ctx.inFlight.size > 0) await Promise.all([...ctx.inFlight]);
+        },
+        steps.budgetMs(0.5),
+      );
+      // The last acknowledged positions.
+      await steps.run(
+        'flush acknowledged positions',
+        () => ctx.ackPositions.flush(),
+        Math.min(1000, steps.budgetMs(0.5)),
+      );
+      loops.abort();
+      // The reader races its pending XREAD against the abort: it ends at once.
+      await steps.run('inbox reader', () => reader.done, steps.budgetMs(0.5));
+      await Promise.all(
+        [redis, ingestRedis].map((c) => closeRedisClient(c, Math.min(1000, steps.budgetMs(0.5)))),
+      );
+    },
+  });
 }
 
 /**
@@ -281,22 +286,6 @@ function logRedisErrors(client: RedisClient, name: string, logger: Logger): void
     lastLogAt = now;
     logger.warn({ err: error, client: name }, 'Redis connection error');
   });
-}
-
-/** QUIT when Redis is there (bounded), else just drop the connection: never hang the exit. */
-async function closeRedis(client: RedisClient): Promise<void> {
-  if (client.status === 'ready') {
-    const quit = client.quit().then(
-      () => true,
-      () => false,
-    );
-    if (await Promise.race([quit, sleep(1000).then(() => false)])) return;
-  }
-  client.disconnect();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 main().catch((error: unknown) => {
