@@ -72,6 +72,24 @@ function decodePublish(f: Fields): DecodeResult {
 }
 
 /**
+ * Decodes the JSON body of `POST /v1/ack` or `POST /v1/publish` (protocol.md
+ * section 10): the frame of the same name without `type`, checked by the
+ * same rules. A `type` in the body is ignored.
+ */
+export function decodeHttpBody(kind: 'ack' | 'publish', text: string): DecodeResult {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('body is not valid JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return fail('body must be a JSON object');
+  }
+  return kind === 'ack' ? decodeAck(parsed as Fields) : decodePublish(parsed as Fields);
+}
+
+/**
  * Decodes one client text frame. Never throws: anything malformed comes back
  * as a rejection naming the close code the contract prescribes.
  */

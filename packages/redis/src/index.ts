@@ -1,4 +1,5 @@
 export * from './inbox-stream.js';
+export * from './history-store.js';
 export * from './ingest-stream.js';
 export * from './key-layout.js';
 export * from './lua-script.js';

@@ -1,0 +1,83 @@
+import { decodeHttpBody, ErrorCode } from '@agentwire/protocol';
+import { readLatestSeq } from '@agentwire/redis';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { recordUserAck } from '../ack-recorder.js';
+import type { EdgeContext } from '../edge-context.js';
+import { warnThrottled } from '../log-throttle.js';
+import { replyJson, Status } from './respond.js';
+import type { UserCors } from './user-cors.js';
+import { readUserRequest } from './user-request.js';
+
+/**
+ * POST /v1/ack `{"seq":N}` (protocol.md section 10): the SSE counterpart of
+ * the `ack` frame. 204 once checked; 400 when N is not a non-negative
+ * integer or is above the user's latestSeq (the stream is not bound to
+ * this request, so the user's newest seq is the bound, not one
+ * connection's). The ack confirms the user's SSE streams on this edge
+ * (delivery metrics) and moves the user's acknowledged position
+ * (recordUserAck, as a WebSocket ack does).
+ */
+export function createUserAckHandler(
+  ctx: EdgeContext,
+  cors: UserCors,
+): (res: HttpResponse, req: HttpRequest) => void {
+  const options = {
+    maxBodyBytes: ctx.env.MAX_PAYLOAD,
+    bodyTimeoutMs: ctx.env.INGEST_BODY_TIMEOUT_MS,
+  };
+  return (res, req) => {
+    void readUserRequest(ctx, cors, res, req, options).then(async (request) => {
+      if (request === undefined) return;
+      const { guard, headers, userId } = request;
+      const decoded = decodeHttpBody('ack', request.body);
+      if (!decoded.ok || decoded.frame.type !== 'ack') {
+        const message = decoded.ok ? 'not an ack' : decoded.error.message;
+        replyJson(
+          res,
+          guard,
+          Status.badRequest,
+          { error: ErrorCode.BadRequest, message },
+          { headers },
+        );
+        return;
+      }
+      const seq = decoded.frame.seq;
+      let latestSeq: number;
+      try {
+        latestSeq = await readLatestSeq(ctx.redis, ctx.keys, userId);
+      } catch (error) {
+        warnThrottled(ctx.logger, { err: error }, 'ack: reading latestSeq failed');
+        replyJson(
+          res,
+          guard,
+          Status.unavailable,
+          { error: ErrorCode.Unavailable, message: 'session store unavailable, retry' },
+          { headers: { ...headers, 'retry-after': '1' } },
+        );
+        return;
+      }
+      if (seq > latestSeq) {
+        replyJson(
+          res,
+          guard,
+          Status.badRequest,
+          { error: ErrorCode.BadRequest, message: `seq ${seq} is above latestSeq ${latestSeq}` },
+          { headers },
+        );
+        return;
+      }
+      const now = Date.now();
+      for (const conn of ctx.registry.get(userId) ?? []) {
+        if (conn.transport === 'sse') conn.ack(Math.min(seq, conn.lastSentSeq), now);
+      }
+      recordUserAck(ctx, userId, seq);
+      if (guard.done) return;
+      guard.finish();
+      res.cork(() => {
+        res.writeStatus('204 No Content');
+        for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+        res.endWithoutBody();
+      });
+    });
+  };
+}
