@@ -111,7 +111,7 @@ export class SseSocket implements WebSocketLike {
       this.#listen(new EventSourceImpl(`${this.#endpoints.stream}?${query.toString()}`));
     } else {
       this.#read(`${this.#endpoints.stream}?${query.toString()}`).catch(() => {
-        this.#finish(ABNORMAL, 'SSE stream failed');
+        this.#ended('SSE stream failed');
       });
     }
   }
@@ -130,7 +130,7 @@ export class SseSocket implements WebSocketLike {
       }
       // EventSource cannot tell why (a refused status or a drop) and would retry by
       // itself from its Last-Event-ID: the client resumes from its own position instead.
-      this.#finish(this.#reconnectSeen ? CloseCode.Draining : ABNORMAL, 'SSE stream ended');
+      this.#ended('SSE stream ended');
     });
   }
 
@@ -155,7 +155,12 @@ export class SseSocket implements WebSocketLike {
       if (done) break;
       parser.feed(decoder.decode(value, { stream: true }));
     }
-    this.#finish(this.#reconnectSeen ? CloseCode.Draining : ABNORMAL, 'SSE stream ended');
+    this.#ended('SSE stream ended');
+  }
+
+  /** The stream is over: after a `reconnect` frame that is the drain (4503), else a drop. */
+  #ended(reason: string): void {
+    this.#finish(this.#reconnectSeen ? CloseCode.Draining : ABNORMAL, reason);
   }
 
   #publish(text: string, id: unknown): void {
