@@ -122,13 +122,14 @@ describe('GET /v1/sse with bad input', () => {
     }
     const expired = await stack.token(user, { expiresInSec: -10 });
     const foreign = await stack.token(user, { secret: 'another-secret-0123456789abcdef0123' });
-    for (const headers of [
+    const refused: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer nonsense' },
       { authorization: `Bearer ${expired}` },
       { authorization: `Bearer ${foreign}` },
       { authorization: `Basic ${token}` },
-    ]) {
+    ];
+    for (const headers of refused) {
       expect(await raw('GET', '/v1/sse', headers)).toBe(401);
     }
     expect(await raw('GET', `/v1/sse?token=${foreign}`, {})).toBe(401);
