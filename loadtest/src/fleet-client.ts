@@ -1,6 +1,7 @@
 import { shouldReconnect } from '@agentwire/protocol';
 import WebSocket, { type RawData } from 'ws';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { fleetReconnectDelay, recordFleetEvent } from './fleet-event.js';
 
 export interface FleetClientOptions {
   /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
@@ -16,10 +17,6 @@ export interface FleetClientOptions {
   /** Called for every critical event seen for the first time (the latency sample). */
   onFirstDelivery?: (latencyFromIngestMs: number, latencyFromSendMs: number | undefined) => void;
 }
-
-const MAX_RECONNECTS = 20;
-const BACKOFF_FIRST_MS = 100;
-const BACKOFF_CAP_MS = 2000;
 
 /**
  * One fleet connection: hello, welcome, critical-event accounting in a
@@ -154,10 +151,8 @@ export class FleetClient {
   }
 
   private scheduleReconnect(attempt: number): void {
-    if (this.stopping || attempt >= MAX_RECONNECTS) return;
-    // Full jitter: thousands of clients of a dead node must not come back in lockstep.
-    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** attempt);
-    const delay = this.drainDelayMs ?? Math.random() * cap;
+    const delay = this.stopping ? undefined : fleetReconnectDelay(attempt, this.drainDelayMs);
+    if (delay === undefined) return;
     this.drainDelayMs = undefined;
     this.reconnectTimer = setTimeout(() => {
       this.reconnects++;
@@ -168,21 +163,7 @@ export class FleetClient {
 
   /** Hot path: one call per event frame. */
   private onEvent(frame: Record<string, unknown>): void {
-    const seq = frame.seq;
-    if (frame.critical !== true || typeof seq !== 'number') {
-      this.nonCritical++;
-      return;
-    }
-    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
-    if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
-      this.ledger.onForeign();
-      return;
-    }
-    if (this.ledger.onCritical(seq) !== 'new') return;
-    const now = Date.now();
-    const fromIngest = typeof frame.ts === 'number' ? now - frame.ts : Number.NaN;
-    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
-    this.options.onFirstDelivery?.(fromIngest, fromSend);
+    recordFleetEvent(this, frame, this.options.userId, this.options.onFirstDelivery);
   }
 }
 

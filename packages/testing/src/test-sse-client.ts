@@ -12,6 +12,12 @@ export interface SseReceived {
 export interface SseOpenOptions {
   headers?: Record<string, string>;
   timeoutMs?: number;
+  /** Source address of the connection (spreads ephemeral ports over 127.0.0.x). */
+  localAddress?: string;
+  /** Called for every message as it arrives. */
+  onMessage?: (message: SseReceived) => void;
+  /** Keep every message in `messages`. @default true (false for long load runs) */
+  keepMessages?: boolean;
 }
 
 /** A refused stream: its HTTP status and body. */
@@ -41,7 +47,10 @@ export class TestSseClient {
   private readonly waiters = new Set<Waiter>();
   private done = false;
 
-  private constructor(private readonly response: IncomingMessage) {
+  private constructor(
+    private readonly response: IncomingMessage,
+    private readonly options: SseOpenOptions,
+  ) {
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => this.onChunk(chunk));
     this.ended = new Promise((resolve) => {
@@ -62,13 +71,16 @@ export class TestSseClient {
       const req = request(url, {
         headers: { accept: 'text/event-stream', ...options.headers },
         timeout: options.timeoutMs ?? 10_000,
+        // One socket per stream, never pooled.
+        agent: false,
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       });
       req.on('timeout', () => req.destroy(new Error(`SSE open timed out: ${url}`)));
       req.on('error', reject);
       req.on('response', (response) => {
         if (response.statusCode === 200) {
           req.setTimeout(0);
-          resolve(new TestSseClient(response));
+          resolve(new TestSseClient(response, options));
           return;
         }
         let body = '';
@@ -174,12 +186,14 @@ export class TestSseClient {
         else fields[name] = value;
       }
       if (data.length === 0) continue;
-      this.messages.push({
+      const message: SseReceived = {
         event: fields.event ?? 'message',
         id: fields.id,
         retry: fields.retry === undefined ? undefined : Number(fields.retry),
         frame: JSON.parse(data.join('\n')) as Record<string, unknown>,
-      });
+      };
+      if (this.options.keepMessages ?? true) this.messages.push(message);
+      this.options.onMessage?.(message);
     }
     this.notify();
   }
