@@ -290,11 +290,17 @@ describe('limits, presence, acks, slow readers and drain', () => {
     await edge.stop();
   }, 60_000);
 
-  it('refuses streams past the node limit (429) and drains with retry: and event: reconnect', async () => {
-    const edge = await stack.startEdge({ MAX_CONNECTIONS: '2', DRAIN_WINDOW_MS: '400' });
+  it('sends heartbeats, refuses streams past the node limit (429) and drains with retry: and event: reconnect', async () => {
+    const edge = await stack.startEdge({
+      MAX_CONNECTIONS: '2',
+      DRAIN_WINDOW_MS: '400',
+      HEARTBEAT_MS: '300',
+    });
     const user = uniqueUser('drain');
     const a = await openSse(edge, user, { lastSeq: '0' });
     const b = await openSse(edge, uniqueUser('other'));
+    // A quiet stream hears heartbeats.
+    await b.waitFor((c) => c.messages.some((m) => m.event === 'heartbeat'), 5000, 'a heartbeat');
     const refused = await refusal(openSse(edge, uniqueUser('third')));
     expect(refused.status).toBe(429);
     await ingestOk(
