@@ -56,9 +56,8 @@ function sink(maxBufferedBytes = 1000) {
   const s = new SseSink(res as unknown as HttpResponse, {
     headers: { 'access-control-allow-origin': 'https://app.example' },
     maxBufferedBytes,
-    epoch: () => 'k3',
+    owner: { epoch: 'k3', onDrain: () => drains++ },
     onClosed: (code) => closes.push(code),
-    onDrain: () => drains++,
   });
   return { res, s, closes, drains: () => drains };
 }

@@ -111,28 +111,43 @@ export function createSseHandler(
         );
         return;
       }
-      const conn = new Connection(connectionId(), check.userId, ctx.connectionShared, Date.now());
-      conn.transport = 'sse';
-      conn.attach(
-        new SseSink(res, {
-          headers,
-          maxBufferedBytes,
-          epoch: () => conn.epoch,
-          onClosed: (code) => connectionClosed(ctx, conn, code),
-          onDrain: () => conn.onDrain(),
-        }),
-      );
-      connectionOpened(ctx, conn);
-      const hello: HelloFrame = { type: 'hello' };
-      if (position.lastSeq !== undefined) hello.lastSeq = position.lastSeq;
-      if (position.epoch !== undefined) hello.epoch = position.epoch;
-      trackInFlight(
-        ctx,
-        openConnectionSession(ctx, conn, hello).catch((error: unknown) => {
-          ctx.logger.error({ err: error }, 'opening an SSE session failed unexpectedly');
-          conn.end(SERVER_ERROR_CLOSE, 'internal error');
-        }),
-      );
+      openSseConnection(ctx, res, check.userId, headers, position, maxBufferedBytes);
     });
   };
+}
+
+/**
+ * The stream passed every check: a Connection with an SseSink, opened like a
+ * WebSocket's after its hello. A function of its own so that the closures a
+ * stream keeps for its lifetime hold nothing of the request handling.
+ */
+function openSseConnection(
+  ctx: EdgeContext,
+  res: HttpResponse,
+  userId: string,
+  headers: Record<string, string>,
+  position: { lastSeq?: number; epoch?: string },
+  maxBufferedBytes: number,
+): void {
+  const conn = new Connection(connectionId(), userId, ctx.connectionShared, Date.now());
+  conn.transport = 'sse';
+  conn.attach(
+    new SseSink(res, {
+      headers,
+      maxBufferedBytes,
+      owner: conn,
+      onClosed: (code) => connectionClosed(ctx, conn, code),
+    }),
+  );
+  connectionOpened(ctx, conn);
+  const hello: HelloFrame = { type: 'hello' };
+  if (position.lastSeq !== undefined) hello.lastSeq = position.lastSeq;
+  if (position.epoch !== undefined) hello.epoch = position.epoch;
+  trackInFlight(
+    ctx,
+    openConnectionSession(ctx, conn, hello).catch((error: unknown) => {
+      ctx.logger.error({ err: error }, 'opening an SSE session failed unexpectedly');
+      conn.end(SERVER_ERROR_CLOSE, 'internal error');
+    }),
+  );
 }

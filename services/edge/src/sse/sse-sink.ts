@@ -30,12 +30,14 @@ export interface SseSinkOptions {
   headers: Readonly<Record<string, string>>;
   /** Like the WebSocket's maxBackpressure: sends past this are dropped (and the stream ended). */
   maxBufferedBytes: number;
-  /** The connection's epoch, for `id: <epoch>:<seq>`. */
-  epoch: () => string;
+  /**
+   * The connection writing to this sink: its epoch (for `id: <epoch>:<seq>`)
+   * and its drain handler, called when uWS emptied its buffer. The object
+   * itself rather than two closures: idle streams are many.
+   */
+  owner: { readonly epoch: string; onDrain(): void };
   /** Called once, when the stream ended (by us or by the client). */
   onClosed: (code: number) => void;
-  /** Called when uWS emptied its buffer (the WebSocket drain handler's counterpart). */
-  onDrain: () => void;
 }
 
 /**
@@ -76,7 +78,7 @@ export class SseSink implements WireSocket {
 
   send(message: string): number {
     if (this.closed || this.buffered > this.options.maxBufferedBytes) return DROPPED;
-    this.write(sseMessage(message, this.options.epoch()));
+    this.write(sseMessage(message, this.options.owner.epoch));
     if (isReconnectFrame(message)) this.end(CloseCode.Draining);
     return this.buffered > 0 ? BUFFERED : SENT;
   }
@@ -140,7 +142,7 @@ export class SseSink implements WireSocket {
     if (flushed) {
       this.buffered = 0;
       // The Connection's writers (a paused replay) wait for this.
-      this.options.onDrain();
+      this.options.owner.onDrain();
     }
     return flushed;
   }
