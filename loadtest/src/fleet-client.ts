@@ -1,7 +1,6 @@
 import { shouldReconnect } from '@agentwire/protocol';
 import WebSocket, { type RawData } from 'ws';
-import { DeliveryLedger } from './delivery-ledger.js';
-import { fleetReconnectDelay, recordFleetEvent } from './fleet-event.js';
+import { FleetConnection } from './fleet-connection.js';
 
 export interface FleetClientOptions {
   /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
@@ -24,50 +23,19 @@ export interface FleetClientOptions {
  * close. Raw `ws` rather than the client SDK on purpose: the SDK dedupes by
  * seq, which would hide the duplicates this tool exists to find.
  */
-export class FleetClient {
-  readonly ledger = new DeliveryLedger();
-  /** Close codes of sockets that closed without being asked to, by code. */
-  readonly unexpectedCloses = new Map<number, number>();
-  reconnects = 0;
-  nonCritical = 0;
-  /** True when the last resume answered resumed:false (history lost to retention). */
-  resyncs = 0;
-
+export class FleetClient extends FleetConnection {
   private socket: WebSocket | undefined;
-  private epoch: string | undefined;
-  private lastAcked = 0;
-  private stopping = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private drainDelayMs: number | undefined;
-  private urlIndex = 0;
-
-  constructor(private readonly options: FleetClientOptions) {}
-
-  get userId(): string {
-    return this.options.userId;
-  }
 
   get isOpen(): boolean {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
-  /** Opens the socket and resolves once the welcome arrived. */
-  connect(): Promise<void> {
-    return this.open(undefined);
-  }
-
-  /** Sends one cumulative ack when the contiguous position moved. */
-  flushAck(): void {
-    const seq = this.ledger.ackableSeq();
-    if (seq <= this.lastAcked || !this.isOpen) return;
-    this.lastAcked = seq;
+  protected sendAck(seq: number): void {
     this.socket?.send(`{"type":"ack","seq":${seq}}`);
   }
 
   /** Closes with 1000 and waits (at most 3 s) for the close. */
-  async close(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.reconnectTimer);
+  protected async closeTransport(): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -83,9 +51,9 @@ export class FleetClient {
     });
   }
 
-  private open(lastSeq: number | undefined): Promise<void> {
+  protected open(lastSeq: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const url = this.options.urls[this.urlIndex % this.options.urls.length] as string;
+      const url = this.currentUrl();
       const socket = new WebSocket(url, {
         perMessageDeflate: false,
         handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
@@ -94,9 +62,7 @@ export class FleetClient {
           : { localAddress: this.options.localAddress }),
       });
       this.socket = socket;
-      this.ledger.onNewSocket(lastSeq);
-      // The hello's lastSeq already tells the server this much.
-      this.lastAcked = lastSeq ?? 0;
+      this.beginConnection(lastSeq);
       let welcomed = false;
       const timer = setTimeout(() => {
         if (!welcomed) {
@@ -122,9 +88,7 @@ export class FleetClient {
         } else if (frame.type === 'welcome') {
           welcomed = true;
           clearTimeout(timer);
-          if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
-          if (frame.resumed === false) this.resyncs++;
-          this.ledger.onWelcome(typeof frame.latestSeq === 'number' ? frame.latestSeq : 0);
+          this.onWelcome(frame);
           resolve();
         } else if (frame.type === 'reconnect' && typeof frame.afterMs === 'number') {
           // Draining node: it closes with 4503 next; come back after the spread delay.
@@ -144,26 +108,9 @@ export class FleetClient {
           return;
         }
         if (this.stopping || socket !== this.socket) return;
-        this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
-        if ((this.options.reconnect ?? true) && shouldReconnect(code)) this.scheduleReconnect(0);
+        this.onUnexpectedClose(code, shouldReconnect(code));
       });
     });
-  }
-
-  private scheduleReconnect(attempt: number): void {
-    const delay = this.stopping ? undefined : fleetReconnectDelay(attempt, this.drainDelayMs);
-    if (delay === undefined) return;
-    this.drainDelayMs = undefined;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnects++;
-      this.urlIndex++;
-      this.open(this.ledger.contiguousSeq()).catch(() => this.scheduleReconnect(attempt + 1));
-    }, delay);
-  }
-
-  /** Hot path: one call per event frame. */
-  private onEvent(frame: Record<string, unknown>): void {
-    recordFleetEvent(this, frame, this.options.userId, this.options.onFirstDelivery);
   }
 }
 

@@ -1,8 +1,6 @@
 import { Agent, request } from 'node:http';
 import { TestSseClient, type SseReceived } from '@agentwire/testing';
-import { DeliveryLedger } from './delivery-ledger.js';
-import type { FleetClientOptions } from './fleet-client.js';
-import { fleetReconnectDelay, recordFleetEvent } from './fleet-event.js';
+import { FleetConnection } from './fleet-connection.js';
 
 /** Acks of the whole SSE fleet share a few kept-alive connections. */
 const ackAgent = new Agent({ keepAlive: true, maxSockets: 32 });
@@ -17,48 +15,21 @@ function httpBase(wsUrl: string): string {
 }
 
 /**
- * One fleet connection over SSE (GET /v1/sse, acks by POST /v1/ack): the
- * same accounting as FleetClient (a DeliveryLedger per connection, so a
- * duplicate or a gap is seen, not hidden) and the same resume: after an
+ * One fleet connection over SSE (GET /v1/sse, acks by POST /v1/ack), with
+ * the same accounting and resume as the WebSocket FleetClient: after an
  * unexpected end the stream is reopened on the next edge from the last
  * contiguous seq (`?lastSeq=&epoch=`).
  */
-export class SseFleetClient {
-  readonly ledger = new DeliveryLedger();
-  readonly unexpectedCloses = new Map<number, number>();
-  reconnects = 0;
-  nonCritical = 0;
-  resyncs = 0;
-
+export class SseFleetClient extends FleetConnection {
   private stream: TestSseClient | undefined;
-  private open_ = false;
-  private epoch: string | undefined;
-  private lastAcked = 0;
-  private stopping = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private drainDelayMs: number | undefined;
-  private urlIndex = 0;
-
-  constructor(private readonly options: FleetClientOptions) {}
-
-  get userId(): string {
-    return this.options.userId;
-  }
+  private welcomed = false;
 
   get isOpen(): boolean {
-    return this.open_;
+    return this.welcomed && this.stream?.isEnded === false;
   }
 
-  connect(): Promise<void> {
-    return this.open(undefined);
-  }
-
-  flushAck(): void {
-    const seq = this.ledger.ackableSeq();
-    if (seq <= this.lastAcked || !this.open_) return;
-    this.lastAcked = seq;
-    const base = httpBase(this.currentUrl());
-    const req = request(`${base}/v1/ack`, {
+  protected sendAck(seq: number): void {
+    const req = request(`${httpBase(this.currentUrl())}/v1/ack`, {
       method: 'POST',
       agent: ackAgent,
       headers: {
@@ -71,35 +42,27 @@ export class SseFleetClient {
     req.end(`{"seq":${seq}}`);
   }
 
-  async close(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.reconnectTimer);
+  protected async closeTransport(): Promise<void> {
     await this.stream?.close();
   }
 
-  private currentUrl(): string {
-    return this.options.urls[this.urlIndex % this.options.urls.length] as string;
-  }
-
-  private async open(lastSeq: number | undefined): Promise<void> {
+  protected async open(lastSeq: number | undefined): Promise<void> {
     const query = new URLSearchParams();
     if (lastSeq !== undefined) {
       query.set('lastSeq', String(lastSeq));
       if (this.epoch !== undefined) query.set('epoch', this.epoch);
     }
-    this.ledger.onNewSocket(lastSeq);
-    this.lastAcked = lastSeq ?? 0;
+    this.beginConnection(lastSeq);
+    this.welcomed = false;
     let welcomed: () => void = () => undefined;
     const welcome = new Promise<void>((resolve) => (welcomed = resolve));
     let reconnectSeen = false;
     const onMessage = (message: SseReceived): void => {
       const frame = message.frame;
       if (message.event === 'event') {
-        recordFleetEvent(this, frame, this.options.userId, this.options.onFirstDelivery);
+        this.onEvent(frame);
       } else if (message.event === 'welcome') {
-        if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
-        if (frame.resumed === false) this.resyncs++;
-        this.ledger.onWelcome(typeof frame.latestSeq === 'number' ? frame.latestSeq : 0);
+        this.onWelcome(frame);
         welcomed();
       } else if (message.event === 'reconnect' && typeof frame.afterMs === 'number') {
         reconnectSeen = true;
@@ -125,25 +88,10 @@ export class SseFleetClient {
         timer = setTimeout(() => reject(new Error('no welcome in time')), timeoutMs);
       }),
     ]).finally(() => clearTimeout(timer));
-    this.open_ = true;
+    this.welcomed = true;
     void stream.ended.then(() => {
-      if (this.stream !== stream) return;
-      this.open_ = false;
-      if (this.stopping) return;
-      const code = reconnectSeen ? DRAINING : DROPPED;
-      this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
-      if (this.options.reconnect ?? true) this.scheduleReconnect(0);
+      if (this.stopping || this.stream !== stream) return;
+      this.onUnexpectedClose(reconnectSeen ? DRAINING : DROPPED, true);
     });
-  }
-
-  private scheduleReconnect(attempt: number): void {
-    const delay = this.stopping ? undefined : fleetReconnectDelay(attempt, this.drainDelayMs);
-    if (delay === undefined) return;
-    this.drainDelayMs = undefined;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnects++;
-      this.urlIndex++;
-      this.open(this.ledger.contiguousSeq()).catch(() => this.scheduleReconnect(attempt + 1));
-    }, delay);
   }
 }

@@ -1,12 +1,12 @@
-import { decodeHttpBody, ErrorCode } from '@agentwire/protocol';
+import { ErrorCode } from '@agentwire/protocol';
 import { readLatestSeq } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { recordUserAck } from '../ack-recorder.js';
 import type { EdgeContext } from '../edge-context.js';
 import { warnThrottled } from '../log-throttle.js';
-import { replyJson, Status } from './respond.js';
+import { Status } from './respond.js';
 import type { UserCors } from './user-cors.js';
-import { readUserRequest } from './user-request.js';
+import { decodeUserBody, readUserRequest, replyUserError } from './user-request.js';
 
 /**
  * POST /v1/ack `{"seq":N}` (protocol.md section 10): the SSE counterpart of
@@ -28,49 +28,28 @@ export function createUserAckHandler(
   return (res, req) => {
     void readUserRequest(ctx, cors, res, req, options).then(async (request) => {
       if (request === undefined) return;
+      const frame = decodeUserBody(res, request, 'ack');
+      if (frame === undefined) return;
       const { guard, headers, userId } = request;
-      const decoded = decodeHttpBody('ack', request.body);
-      if (!decoded.ok || decoded.frame.type !== 'ack') {
-        const message = decoded.ok ? 'not an ack' : decoded.error.message;
-        replyJson(
-          res,
-          guard,
-          Status.badRequest,
-          { error: ErrorCode.BadRequest, message },
-          { headers },
-        );
-        return;
-      }
-      const seq = decoded.frame.seq;
       let latestSeq: number;
       try {
         latestSeq = await readLatestSeq(ctx.redis, ctx.keys, userId);
       } catch (error) {
         warnThrottled(ctx.logger, { err: error }, 'ack: reading latestSeq failed');
-        replyJson(
-          res,
-          guard,
-          Status.unavailable,
-          { error: ErrorCode.Unavailable, message: 'session store unavailable, retry' },
-          { headers: { ...headers, 'retry-after': '1' } },
-        );
+        const message = 'session store unavailable, retry';
+        replyUserError(res, request, Status.unavailable, ErrorCode.Unavailable, message);
         return;
       }
-      if (seq > latestSeq) {
-        replyJson(
-          res,
-          guard,
-          Status.badRequest,
-          { error: ErrorCode.BadRequest, message: `seq ${seq} is above latestSeq ${latestSeq}` },
-          { headers },
-        );
+      if (frame.seq > latestSeq) {
+        const message = `seq ${frame.seq} is above latestSeq ${latestSeq}`;
+        replyUserError(res, request, Status.badRequest, ErrorCode.BadRequest, message);
         return;
       }
       const now = Date.now();
       for (const conn of ctx.registry.get(userId) ?? []) {
-        if (conn.transport === 'sse') conn.ack(Math.min(seq, conn.lastSentSeq), now);
+        if (conn.transport === 'sse') conn.ack(Math.min(frame.seq, conn.lastSentSeq), now);
       }
-      recordUserAck(ctx, userId, seq);
+      recordUserAck(ctx, userId, frame.seq);
       if (guard.done) return;
       guard.finish();
       res.cork(() => {

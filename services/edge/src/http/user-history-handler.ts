@@ -3,9 +3,9 @@ import { readHistory } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { warnThrottled } from '../log-throttle.js';
-import { reply, replyJson, Status } from './respond.js';
+import { reply, Status } from './respond.js';
 import type { UserCors } from './user-cors.js';
-import { readUserRequest } from './user-request.js';
+import { readUserRequest, replyUserError } from './user-request.js';
 
 const INTEGER = /^\d{1,16}$/;
 const EPOCH = /^[A-Za-z0-9_-]{1,64}$/;
@@ -49,27 +49,14 @@ export function createUserHistoryHandler(
   return (res, req) => {
     void readUserRequest(ctx, cors, res, req, options).then(async (request) => {
       if (request === undefined) return;
-      const { guard, headers, userId } = request;
       const parsed = parseHistoryQuery(request.query);
       if (typeof parsed === 'string') {
-        replyJson(
-          res,
-          guard,
-          Status.badRequest,
-          { error: ErrorCode.BadRequest, message: parsed },
-          { headers },
-        );
+        replyUserError(res, request, Status.badRequest, ErrorCode.BadRequest, parsed);
         return;
       }
+      const { after, epoch, limit } = parsed;
       try {
-        const page = await readHistory(
-          ctx.redis,
-          ctx.keys,
-          userId,
-          parsed.after,
-          parsed.epoch,
-          parsed.limit,
-        );
+        const page = await readHistory(ctx.redis, ctx.keys, request.userId, after, epoch, limit);
         const head = JSON.stringify({
           epoch: page.epoch,
           oldestSeq: page.oldestSeq,
@@ -77,25 +64,14 @@ export function createUserHistoryHandler(
           resumed: page.resumed,
         });
         const events = page.events.map((event) => event.frame).join(',');
-        reply(
-          res,
-          guard,
-          Status.ok,
-          'application/json',
-          `${head.slice(0, -1)},"events":[${events}]}`,
-          {
-            headers,
-          },
-        );
+        const body = `${head.slice(0, -1)},"events":[${events}]}`;
+        reply(res, request.guard, Status.ok, 'application/json', body, {
+          headers: request.headers,
+        });
       } catch (error) {
         warnThrottled(ctx.logger, { err: error }, 'history read failed');
-        replyJson(
-          res,
-          guard,
-          Status.unavailable,
-          { error: ErrorCode.Unavailable, message: 'history store unavailable, retry' },
-          { headers: { ...headers, 'retry-after': '1' } },
-        );
+        const message = 'history store unavailable, retry';
+        replyUserError(res, request, Status.unavailable, ErrorCode.Unavailable, message);
       }
     });
   };

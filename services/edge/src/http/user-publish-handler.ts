@@ -1,10 +1,10 @@
-import { decodeHttpBody, ErrorCode, type PublishAcceptedResponse } from '@agentwire/protocol';
+import { ErrorCode, type PublishAcceptedResponse } from '@agentwire/protocol';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { replyJson, Status } from './respond.js';
 import type { UserCors } from './user-cors.js';
 import { UserPublishLimits } from './user-publish-limits.js';
-import { readUserRequest } from './user-request.js';
+import { decodeUserBody, readUserRequest, replyUserError } from './user-request.js';
 
 /** Stands for the connection id in upstream entries appended over HTTP. */
 const HTTP_SOURCE_ID = 'http';
@@ -30,49 +30,24 @@ export function createUserPublishHandler(
   return (res, req) => {
     void readUserRequest(ctx, cors, res, req, options).then(async (request) => {
       if (request === undefined) return;
-      const { guard, headers, userId } = request;
-      const decoded = decodeHttpBody('publish', request.body);
-      if (!decoded.ok || decoded.frame.type !== 'publish') {
-        const message = decoded.ok ? 'not a publish' : decoded.error.message;
-        replyJson(
-          res,
-          guard,
-          Status.badRequest,
-          { error: ErrorCode.BadRequest, message },
-          { headers },
-        );
-        return;
-      }
-      const frame = decoded.frame;
-      if (!limits.admit(userId, Date.now())) {
+      const frame = decodeUserBody(res, request, 'publish');
+      if (frame === undefined) return;
+      const id = { id: frame.id };
+      if (!limits.admit(request.userId, Date.now())) {
         rateLimited.inc();
-        replyJson(
-          res,
-          guard,
-          Status.tooManyRequests,
-          { error: ErrorCode.RateLimited, message: 'publish rate limit exceeded', id: frame.id },
-          { headers: { ...headers, 'retry-after': '1' } },
-        );
+        const message = 'publish rate limit exceeded';
+        replyUserError(res, request, Status.tooManyRequests, ErrorCode.RateLimited, message, id);
         return;
       }
       try {
-        await ctx.upstream.append(userId, HTTP_SOURCE_ID, frame);
+        await ctx.upstream.append(request.userId, HTTP_SOURCE_ID, frame);
       } catch {
-        replyJson(
-          res,
-          guard,
-          Status.unavailable,
-          {
-            error: ErrorCode.Unavailable,
-            message: 'upstream store unavailable, retry',
-            id: frame.id,
-          },
-          { headers: { ...headers, 'retry-after': '1' } },
-        );
+        const message = 'upstream store unavailable, retry';
+        replyUserError(res, request, Status.unavailable, ErrorCode.Unavailable, message, id);
         return;
       }
       const accepted: PublishAcceptedResponse = { accepted: true, id: frame.id };
-      replyJson(res, guard, Status.accepted, accepted, { headers });
+      replyJson(res, request.guard, Status.accepted, accepted, { headers: request.headers });
     });
   };
 }

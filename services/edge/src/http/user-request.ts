@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { ErrorCode } from '@agentwire/protocol';
+import { decodeHttpBody, ErrorCode, type ClientFrame } from '@agentwire/protocol';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.js';
@@ -88,4 +88,38 @@ export function readUserRequest(
       return undefined; // The client went away.
     },
   );
+}
+
+/** Answers a user request with an error body and its CORS headers (Retry-After: 1 on 429 and 503). */
+export function replyUserError(
+  res: HttpResponse,
+  request: Pick<UserRequest, 'guard' | 'headers'>,
+  status: string,
+  error: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  const retry = status === Status.tooManyRequests || status === Status.unavailable;
+  replyJson(
+    res,
+    request.guard,
+    status,
+    { error, message, ...extra },
+    { headers: retry ? { ...request.headers, 'retry-after': '1' } : request.headers },
+  );
+}
+
+/** The body as the client frame of that name (protocol.md section 10), or a 400 answered here. */
+export function decodeUserBody<K extends 'ack' | 'publish'>(
+  res: HttpResponse,
+  request: UserRequest,
+  kind: K,
+): Extract<ClientFrame, { type: K }> | undefined {
+  const decoded = decodeHttpBody(kind, request.body);
+  if (decoded.ok && decoded.frame.type === kind) {
+    return decoded.frame as Extract<ClientFrame, { type: K }>;
+  }
+  const message = decoded.ok ? `not a ${kind}` : decoded.error.message;
+  replyUserError(res, request, Status.badRequest, ErrorCode.BadRequest, message);
+  return undefined;
 }

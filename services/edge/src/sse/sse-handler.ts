@@ -51,10 +51,18 @@ export function createSseHandler(
       return;
     }
     const retry = { ...headers, 'retry-after': '1' };
-    if (ctx.draining) {
-      refuse(res, Status.unavailable, ErrorCode.Unavailable, 'node draining', retry);
-      return;
-    }
+    // Draining or full: checked again after the token check, which lets other streams in meanwhile.
+    const refusedForCapacity = (): boolean => {
+      if (ctx.draining || ctx.connections.size >= env.MAX_CONNECTIONS) {
+        const [status, error, message] = ctx.draining
+          ? [Status.unavailable, ErrorCode.Unavailable, 'node draining']
+          : [Status.tooManyRequests, ErrorCode.LimitReached, 'node connection limit reached'];
+        refuse(res, status, error, message, retry);
+        return true;
+      }
+      return false;
+    };
+    if (refusedForCapacity()) return;
     if (ctx.redis.status !== 'ready') {
       refuse(res, Status.unavailable, ErrorCode.Unavailable, 'session store unavailable', retry);
       return;
@@ -75,17 +83,6 @@ export function createSseHandler(
       );
       return;
     }
-    const nodeFull = () => ctx.connections.size >= env.MAX_CONNECTIONS;
-    if (nodeFull()) {
-      refuse(
-        res,
-        Status.tooManyRequests,
-        ErrorCode.LimitReached,
-        'node connection limit reached',
-        retry,
-      );
-      return;
-    }
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
@@ -96,21 +93,7 @@ export function createSseHandler(
         refuse(res, Status.unauthorized, ErrorCode.Unauthorized, check.reason, headers);
         return;
       }
-      // Checked again: the drain or other streams may have started while the token was checked.
-      if (ctx.draining) {
-        refuse(res, Status.unavailable, ErrorCode.Unavailable, 'node draining', retry);
-        return;
-      }
-      if (nodeFull()) {
-        refuse(
-          res,
-          Status.tooManyRequests,
-          ErrorCode.LimitReached,
-          'node connection limit reached',
-          retry,
-        );
-        return;
-      }
+      if (refusedForCapacity()) return;
       openSseConnection(ctx, res, check.userId, headers, position, maxBufferedBytes);
     });
   };
