@@ -77,16 +77,26 @@ function decodePublish(f: Fields): DecodeResult {
  * same rules. A `type` in the body is ignored.
  */
 export function decodeHttpBody(kind: 'ack' | 'publish', text: string): DecodeResult {
+  const parsed = parseObject(text, 'body');
+  if (parsed.rejected !== undefined) return parsed.rejected;
+  return kind === 'ack' ? decodeAck(parsed.fields) : decodePublish(parsed.fields);
+}
+
+/** The JSON object in `text`, or the rejection of what `what` (frame, body) is instead. */
+function parseObject(
+  text: string,
+  what: string,
+): { fields: Fields; rejected?: undefined } | { rejected: DecodeResult } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return fail('body is not valid JSON');
+    return { rejected: fail(`${what} is not valid JSON`) };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return fail('body must be a JSON object');
+    return { rejected: fail(`${what} must be a JSON object`) };
   }
-  return kind === 'ack' ? decodeAck(parsed as Fields) : decodePublish(parsed as Fields);
+  return { fields: parsed as Fields };
 }
 
 /**
@@ -94,16 +104,9 @@ export function decodeHttpBody(kind: 'ack' | 'publish', text: string): DecodeRes
  * as a rejection naming the close code the contract prescribes.
  */
 export function decodeClientFrame(text: string): DecodeResult {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return fail('frame is not valid JSON');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return fail('frame must be a JSON object');
-  }
-  const fields = parsed as Fields;
+  const parsed = parseObject(text, 'frame');
+  if (parsed.rejected !== undefined) return parsed.rejected;
+  const fields = parsed.fields;
   switch (fields.type) {
     case 'hello':
       return decodeHello(fields);

@@ -6,7 +6,12 @@ import type { EdgeContext } from '../edge-context.js';
 import { warnThrottled } from '../log-throttle.js';
 import { Status } from './respond.js';
 import type { UserCors } from './user-cors.js';
-import { decodeUserBody, readUserRequest, replyUserError } from './user-request.js';
+import {
+  decodeUserBody,
+  readUserRequest,
+  replyUserError,
+  userPostOptions,
+} from './user-request.js';
 
 /**
  * POST /v1/ack `{"seq":N}` (protocol.md section 10): the SSE counterpart of
@@ -21,10 +26,7 @@ export function createUserAckHandler(
   ctx: EdgeContext,
   cors: UserCors,
 ): (res: HttpResponse, req: HttpRequest) => void {
-  const options = {
-    maxBodyBytes: ctx.env.MAX_PAYLOAD,
-    bodyTimeoutMs: ctx.env.INGEST_BODY_TIMEOUT_MS,
-  };
+  const options = userPostOptions(ctx);
   return (res, req) => {
     void readUserRequest(ctx, cors, res, req, options).then(async (request) => {
       if (request === undefined) return;

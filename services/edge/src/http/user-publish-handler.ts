@@ -4,7 +4,12 @@ import type { EdgeContext } from '../edge-context.js';
 import { replyJson, Status } from './respond.js';
 import type { UserCors } from './user-cors.js';
 import { UserPublishLimits } from './user-publish-limits.js';
-import { decodeUserBody, readUserRequest, replyUserError } from './user-request.js';
+import {
+  decodeUserBody,
+  readUserRequest,
+  replyUserError,
+  userPostOptions,
+} from './user-request.js';
 
 /** Stands for the connection id in upstream entries appended over HTTP. */
 const HTTP_SOURCE_ID = 'http';
@@ -21,10 +26,7 @@ export function createUserPublishHandler(
   ctx: EdgeContext,
   cors: UserCors,
 ): (res: HttpResponse, req: HttpRequest) => void {
-  const options = {
-    maxBodyBytes: ctx.env.MAX_PAYLOAD,
-    bodyTimeoutMs: ctx.env.INGEST_BODY_TIMEOUT_MS,
-  };
+  const options = userPostOptions(ctx);
   const limits = new UserPublishLimits(ctx.connectionShared.limits.publish);
   const rateLimited = ctx.metrics.upstreamRejected.labels(ErrorCode.RateLimited);
   return (res, req) => {

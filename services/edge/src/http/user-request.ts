@@ -24,6 +24,11 @@ export interface UserRequestOptions {
   bodyTimeoutMs: number;
 }
 
+/** Body limits of POST /v1/ack and POST /v1/publish: a client frame's (MAX_PAYLOAD). */
+export function userPostOptions(ctx: EdgeContext): UserRequestOptions {
+  return { maxBodyBytes: ctx.env.MAX_PAYLOAD, bodyTimeoutMs: ctx.env.INGEST_BODY_TIMEOUT_MS };
+}
+
 /**
  * The common part of POST /v1/ack, POST /v1/publish and GET /v1/history:
  * origin (403), token from `Authorization: Bearer` or `?token=` (401), body
