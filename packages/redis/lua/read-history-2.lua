@@ -9,7 +9,9 @@
     KEYS[2]  user log stream (ids "<seq>-0")
     ARGV[1]  the client's position `after` (0 = everything retained)
     ARGV[2]  the client's epoch, or '' when absent
-    ARGV[3]  page size
+    ARGV[3]  page size (events)
+    ARGV[4]  page byte budget: the page stops after the event that reaches
+             it (so it always holds at least one event when any is due)
 
   Output:
     {epoch ('' when the user has no history), latestSeq, oldestSeq,
@@ -23,6 +25,9 @@ local logKey = KEYS[2]
 local after = tonumber(ARGV[1])
 local clientEpoch = ARGV[2]
 local pageSize = tonumber(ARGV[3])
+local maxBytes = tonumber(ARGV[4])
+-- Entries are read in small slices, so a large page never sits in memory twice.
+local slice = 50
 
 local meta = redis.call('HMGET', metaKey, 'epoch', 'seq')
 local epoch = meta[1] or ''
@@ -49,10 +54,26 @@ end
 
 local out = {epoch, latest, oldest, resumed}
 if from > 0 and pageSize > 0 then
-  local page = redis.call('XRANGE', logKey, from .. '-0', latest .. '-0', 'COUNT', pageSize)
-  for i = 1, #page do
-    out[#out + 1] = tonumber(string.match(page[i][1], '^(%d+)'))
-    out[#out + 1] = page[i][2][2]
+  local count = 0
+  local bytes = 0
+  local start = from .. '-0'
+  while count < pageSize and bytes < maxBytes do
+    local page = redis.call('XRANGE', logKey, start, latest .. '-0', 'COUNT', math.min(slice, pageSize - count))
+    if #page == 0 then
+      break
+    end
+    for i = 1, #page do
+      local seq = tonumber(string.match(page[i][1], '^(%d+)'))
+      local frame = page[i][2][2]
+      out[#out + 1] = seq
+      out[#out + 1] = frame
+      count = count + 1
+      bytes = bytes + #frame
+      start = (seq + 1) .. '-0'
+      if bytes >= maxBytes then
+        break
+      end
+    end
   end
 end
 return out

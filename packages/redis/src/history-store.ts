@@ -9,7 +9,7 @@ export interface HistoryPage {
   latestSeq: number;
   oldestSeq: number;
   resumed: boolean;
-  /** Retained critical events after the position, in seq order, at most `limit`. */
+  /** Retained critical events after the position, in seq order: at most `limit`, and none after the one that reached `maxBytes`. */
   events: ReplayedEvent[];
 }
 
@@ -25,11 +25,12 @@ export async function readHistory(
   after: number,
   epoch: string | undefined,
   limit: number,
+  maxBytes: number,
 ): Promise<HistoryPage> {
   const reply = (await Scripts.readHistory.run(
     client,
     [keys.userMeta(userId), keys.userLog(userId)],
-    [after, epoch ?? '', limit],
+    [after, epoch ?? '', limit, maxBytes],
   )) as ScriptReply[];
   const events: ReplayedEvent[] = [];
   for (let i = 4; i + 1 < reply.length; i += 2) {

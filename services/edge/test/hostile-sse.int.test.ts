@@ -21,6 +21,7 @@ const MAX_PAYLOAD = 1024;
 const RUNS = 120;
 /** Critical events of the fuzz user: acks up to this are valid. */
 const LATEST = 3;
+const HARD_BYTES = 4096;
 
 let stack: Stack;
 let user: string;
@@ -38,6 +39,9 @@ beforeAll(async () => {
       // Streams are opened and dropped faster than their routes are released:
       // the per-user limit (tested in sse.int.test.ts) would refuse some here.
       MAX_CONNECTIONS_PER_USER: '0',
+      // Small send buffers: history pages stop at SEND_BUFFER_HARD_BYTES of frames.
+      SEND_BUFFER_SOFT_BYTES: '2048',
+      SEND_BUFFER_HARD_BYTES: String(HARD_BYTES),
     },
   });
   user = uniqueUser('fuzz');
@@ -286,6 +290,34 @@ describe('POST /v1/ack and /v1/publish, GET /v1/history under fuzzing', () => {
       { numRuns: RUNS },
     );
     await bystanderEvent();
+  });
+
+  it('ends a history page at SEND_BUFFER_HARD_BYTES of frames; paging still gets every event', async () => {
+    const heavy = uniqueUser('heavy');
+    const heavyToken = await stack.token(heavy);
+    const pad = 'h'.repeat(1000);
+    await ingestOk(
+      stack,
+      range(1, 10).map(() => ingestEvent(heavy, { data: pad })),
+    );
+    const page = async (after: number) => {
+      const res = await fetch(url(`/v1/history?after=${after}&limit=1000`), {
+        headers: { authorization: `Bearer ${heavyToken}` },
+      });
+      return (await res.json()) as { latestSeq: number; events: Array<{ seq: number }> };
+    };
+    await waitUntil(async () => (await page(0)).latestSeq === 10, 5000, 50, 'latestSeq 10');
+    const first = await page(0);
+    expect(first.events.length).toBeGreaterThan(0);
+    expect(first.events.length).toBeLessThan(10);
+    expect(JSON.stringify(first.events).length).toBeLessThan(HARD_BYTES + 1200);
+    const seqs = first.events.map((e) => e.seq);
+    while (seqs.length < 10) {
+      const next = await page(seqs.at(-1) as number);
+      expect(next.events.length).toBeGreaterThan(0);
+      seqs.push(...next.events.map((e) => e.seq));
+    }
+    expect(seqs).toEqual(range(1, 10));
   });
 
   it('the bystander received every one of its events on both transports, once', async () => {

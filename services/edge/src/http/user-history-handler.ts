@@ -39,7 +39,10 @@ export function parseHistoryQuery(query: URLSearchParams): HistoryQuery | string
  * welcome's position fields (`resumed` by the welcome's rules; another epoch
  * pages from oldestSeq). A consumer pages by passing the last seq it got as
  * `after` until it reaches latestSeq. Frames are copied from the log
- * verbatim, never parsed.
+ * verbatim, never parsed. A page also stops after the event that brings it
+ * to SEND_BUFFER_HARD_BYTES of frames (it always holds at least one event
+ * when any is due): 1000 events of 64 KiB would otherwise make one 64 MiB
+ * answer.
  */
 export function createUserHistoryHandler(
   ctx: EdgeContext,
@@ -56,7 +59,9 @@ export function createUserHistoryHandler(
       }
       const { after, epoch, limit } = parsed;
       try {
-        const page = await readHistory(ctx.redis, ctx.keys, request.userId, after, epoch, limit);
+        const maxBytes = ctx.env.SEND_BUFFER_HARD_BYTES;
+        const { userId } = request;
+        const page = await readHistory(ctx.redis, ctx.keys, userId, after, epoch, limit, maxBytes);
         const head = JSON.stringify({
           epoch: page.epoch,
           oldestSeq: page.oldestSeq,
