@@ -1,6 +1,6 @@
 import { shouldReconnect } from '@agentwire/protocol';
 import WebSocket, { type RawData } from 'ws';
-import { FleetConnection } from './fleet-connection.js';
+import { DeliveryLedger } from './delivery-ledger.js';
 
 export interface FleetClientOptions {
   /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
@@ -17,25 +17,60 @@ export interface FleetClientOptions {
   onFirstDelivery?: (latencyFromIngestMs: number, latencyFromSendMs: number | undefined) => void;
 }
 
+const MAX_RECONNECTS = 20;
+const BACKOFF_FIRST_MS = 100;
+const BACKOFF_CAP_MS = 2000;
+
 /**
  * One fleet connection: hello, welcome, critical-event accounting in a
  * DeliveryLedger, cumulative acks on demand, and resume after an unexpected
  * close. Raw `ws` rather than the client SDK on purpose: the SDK dedupes by
  * seq, which would hide the duplicates this tool exists to find.
  */
-export class FleetClient extends FleetConnection {
+export class FleetClient {
+  readonly ledger = new DeliveryLedger();
+  /** Close codes of sockets that closed without being asked to, by code. */
+  readonly unexpectedCloses = new Map<number, number>();
+  reconnects = 0;
+  nonCritical = 0;
+  /** True when the last resume answered resumed:false (history lost to retention). */
+  resyncs = 0;
+
   private socket: WebSocket | undefined;
+  private epoch: string | undefined;
+  private lastAcked = 0;
+  private stopping = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private drainDelayMs: number | undefined;
+  private urlIndex = 0;
+
+  constructor(private readonly options: FleetClientOptions) {}
+
+  get userId(): string {
+    return this.options.userId;
+  }
 
   get isOpen(): boolean {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
-  protected sendAck(seq: number): void {
+  /** Opens the socket and resolves once the welcome arrived. */
+  connect(): Promise<void> {
+    return this.open(undefined);
+  }
+
+  /** Sends one cumulative ack when the contiguous position moved. */
+  flushAck(): void {
+    const seq = this.ledger.ackableSeq();
+    if (seq <= this.lastAcked || !this.isOpen) return;
+    this.lastAcked = seq;
     this.socket?.send(`{"type":"ack","seq":${seq}}`);
   }
 
   /** Closes with 1000 and waits (at most 3 s) for the close. */
-  protected async closeTransport(): Promise<void> {
+  async close(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -51,9 +86,9 @@ export class FleetClient extends FleetConnection {
     });
   }
 
-  protected open(lastSeq: number | undefined): Promise<void> {
+  private open(lastSeq: number | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      const url = this.currentUrl();
+      const url = this.options.urls[this.urlIndex % this.options.urls.length] as string;
       const socket = new WebSocket(url, {
         perMessageDeflate: false,
         handshakeTimeout: this.options.connectTimeoutMs ?? 15_000,
@@ -62,7 +97,9 @@ export class FleetClient extends FleetConnection {
           : { localAddress: this.options.localAddress }),
       });
       this.socket = socket;
-      this.beginConnection(lastSeq);
+      this.ledger.onNewSocket(lastSeq);
+      // The hello's lastSeq already tells the server this much.
+      this.lastAcked = lastSeq ?? 0;
       let welcomed = false;
       const timer = setTimeout(() => {
         if (!welcomed) {
@@ -88,7 +125,9 @@ export class FleetClient extends FleetConnection {
         } else if (frame.type === 'welcome') {
           welcomed = true;
           clearTimeout(timer);
-          this.onWelcome(frame);
+          if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
+          if (frame.resumed === false) this.resyncs++;
+          this.ledger.onWelcome(typeof frame.latestSeq === 'number' ? frame.latestSeq : 0);
           resolve();
         } else if (frame.type === 'reconnect' && typeof frame.afterMs === 'number') {
           // Draining node: it closes with 4503 next; come back after the spread delay.
@@ -108,9 +147,42 @@ export class FleetClient extends FleetConnection {
           return;
         }
         if (this.stopping || socket !== this.socket) return;
-        this.onUnexpectedClose(code, shouldReconnect(code));
+        this.unexpectedCloses.set(code, (this.unexpectedCloses.get(code) ?? 0) + 1);
+        if ((this.options.reconnect ?? true) && shouldReconnect(code)) this.scheduleReconnect(0);
       });
     });
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    if (this.stopping || attempt >= MAX_RECONNECTS) return;
+    // Full jitter: thousands of clients of a dead node must not come back in lockstep.
+    const cap = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** attempt);
+    const delay = this.drainDelayMs ?? Math.random() * cap;
+    this.drainDelayMs = undefined;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnects++;
+      this.urlIndex++;
+      this.open(this.ledger.contiguousSeq()).catch(() => this.scheduleReconnect(attempt + 1));
+    }, delay);
+  }
+
+  /** Hot path: one call per event frame. */
+  private onEvent(frame: Record<string, unknown>): void {
+    const seq = frame.seq;
+    if (frame.critical !== true || typeof seq !== 'number') {
+      this.nonCritical++;
+      return;
+    }
+    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
+    if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
+      this.ledger.onForeign();
+      return;
+    }
+    if (this.ledger.onCritical(seq) !== 'new') return;
+    const now = Date.now();
+    const fromIngest = typeof frame.ts === 'number' ? now - frame.ts : Number.NaN;
+    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
+    this.options.onFirstDelivery?.(fromIngest, fromSend);
   }
 }
 

@@ -21,6 +21,8 @@ export interface FleetOptions {
   jwtSecret: string;
   clients: number;
   users: number;
+  /** WebSocket clients, or SSE streams with acks by POST /v1/ack. @default 'websocket' */
+  transport?: FleetTransport;
   /** Critical events per second. */
   ratePerSec: number;
   durationSec: number;
@@ -36,8 +38,6 @@ export interface FleetOptions {
   ackIntervalMs?: number;
   /** Resume after unexpected closes. @default true */
   reconnect?: boolean;
-  /** WebSocket clients, or SSE streams with acks by POST /v1/ack. @default 'websocket' */
-  transport?: FleetTransport;
   /** Progress lines go here. */
   log?: (line: string) => void;
 }
@@ -54,7 +54,8 @@ export interface FleetSecond {
 export interface FleetResult {
   kind: 'fleet';
   wsUrls: string[];
-  transport: FleetTransport;
+  /** Absent in reports written before SSE fleets existed: websocket. */
+  transport?: FleetTransport;
   clients: number;
   users: number;
   ratePerSec: number;

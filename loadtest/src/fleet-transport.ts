@@ -1,11 +1,23 @@
 import { UsageError } from './cli-args.js';
 import { FleetClient, type FleetClientOptions } from './fleet-client.js';
-import type { FleetConnection } from './fleet-connection.js';
 import { SseFleetClient } from './sse-fleet-client.js';
 
 export type FleetTransport = 'websocket' | 'sse';
 
-export type { FleetConnection };
+/** What the fleet runner and the idle probe use of a connection, whatever its transport. */
+export type FleetConnection = Pick<
+  FleetClient,
+  | 'ledger'
+  | 'unexpectedCloses'
+  | 'reconnects'
+  | 'nonCritical'
+  | 'resyncs'
+  | 'userId'
+  | 'isOpen'
+  | 'connect'
+  | 'flushAck'
+  | 'close'
+>;
 
 export function createFleetClient(
   transport: FleetTransport,

@@ -50,7 +50,6 @@ function fleetResult(rate: number): FleetResult {
   return {
     kind: 'fleet',
     wsUrls: ['ws://127.0.0.1:1/v1/ws'],
-    transport: 'websocket',
     clients: 4,
     users: 2,
     ratePerSec: rate,
