@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { numberArg, envSecret, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { guardProcess } from './src/interrupt-guard.js';
+import { parseTransport } from './src/fleet-transport.js';
 import { probeIdleConnections } from './src/idle-connections-probe.js';
 import { startLocalStack, type LocalStack } from './src/local-stack.js';
 import { checkTarget, httpBaseOf, wsUrlOf } from './src/loopback-guard.js';
@@ -11,7 +12,7 @@ import { reportDirName } from './src/report-writer.js';
 
 const USAGE = `Usage: npx tsx loadtest/idle-connections.ts [options]
 
-Memory per idle connection: opens N authenticated idle WebSocket connections to
+Memory per idle connection: opens N authenticated idle WebSocket connections (or SSE streams) to
 one edge (source addresses spread over 127.0.0.2..9) and compares the edge's
 RSS before and with them open. Starts a private stack (1 edge, 1 buffer) unless
 --target is given.
@@ -19,6 +20,7 @@ RSS before and with them open. Starts a private stack (1 edge, 1 buffer) unless
   --users N              users (default connections/4; MAX_CONNECTIONS_PER_USER is 5)
   --source-addresses N   1..250 (default 8)
   --settle S             quiet seconds before each reading, 1..60 (default 5)
+  --transport T          websocket (default) or sse
   --json                 print the result as JSON
   --out DIR              report root: writes DIR/<timestamp>/idle-connections.json (default loadtest/reports)
 Existing edge (JWT_SECRET from the env):
@@ -33,6 +35,7 @@ runCli(USAGE, async () => {
     users: { type: 'string' },
     'source-addresses': { type: 'string' },
     settle: { type: 'string' },
+    transport: { type: 'string' },
     target: { type: 'string' },
     pid: { type: 'string' },
     json: { type: 'boolean' },
@@ -48,6 +51,7 @@ runCli(USAGE, async () => {
     users: numberArg(values, 'users', Math.ceil(connections / 4), { min: 1, max: connections }),
     sourceAddresses: numberArg(values, 'source-addresses', 8, { min: 1, max: 250 }),
     settleSec: numberArg(values, 'settle', 5, { min: 1, max: 60 }),
+    transport: parseTransport(values.transport),
     log: (line: string) => console.error(line),
   };
   let local: LocalStack | undefined;

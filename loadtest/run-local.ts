@@ -8,6 +8,7 @@ import {
   runCli,
   UsageError,
 } from './src/cli-args.js';
+import { parseTransport } from './src/fleet-transport.js';
 import { guardProcess } from './src/interrupt-guard.js';
 import { startLocalStack, type LocalStack } from './src/local-stack.js';
 import { checkTarget, httpBaseOf, wsUrlOf } from './src/loopback-guard.js';
@@ -33,6 +34,7 @@ the WebSocket fleet at each rate, samples CPU and RSS of every process every
   --rates LIST           critical events/s of the fleet phases (default 200,1000; none skips them)
   --fleet-duration S     publishing seconds per fleet phase, 1..120 (default 20)
   --grace S              late-delivery grace, 0..60 (default 10)
+  --transport T          fleet clients over websocket (default) or sse
   --aof always|everysec  run the private Redis with an append-only file (default: no persistence)
   --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
                          below 20% for 10 s: other work on a shared host skews every number
@@ -58,6 +60,7 @@ runCli(USAGE, async () => {
     'ingest-users': { type: 'string' },
     'fleet-clients': { type: 'string' },
     'fleet-users': { type: 'string' },
+    transport: { type: 'string' },
     rates: { type: 'string' },
     'fleet-duration': { type: 'string' },
     grace: { type: 'string' },
@@ -93,6 +96,7 @@ runCli(USAGE, async () => {
       rates: numberListArg(values, 'rates', [200, 1000], { min: 1, max: 100_000 }),
       durationSec: numberArg(values, 'fleet-duration', 20, { min: 1, max: 120 }),
       graceSec: numberArg(values, 'grace', 10, { min: 0, max: 60 }),
+      transport: parseTransport(values.transport),
     },
     log: (line: string) => console.error(line),
   };

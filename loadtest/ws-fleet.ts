@@ -1,11 +1,12 @@
 import { envSecret, numberArg, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { fleetSummaryLines } from './src/console-summary.js';
 import { runFleet } from './src/fleet-runner.js';
+import { parseTransport } from './src/fleet-transport.js';
 import { checkTarget, httpBaseOf, wsUrlOf } from './src/loopback-guard.js';
 
 const USAGE = `Usage: INGEST_TOKEN=... JWT_SECRET=... npx tsx loadtest/ws-fleet.ts [options]
 
-Connects N WebSocket clients, publishes critical events at a fixed rate and
+Connects N WebSocket clients (or SSE streams), publishes critical events at a fixed rate and
 checks every one arrived on every connection of its user exactly once, in order.
 Exit code 1 on any loss, duplicate, reordering, foreign event or failed connect.
   --target URLS          edge HTTP base(s), comma-separated; clients spread over them
@@ -17,6 +18,7 @@ Exit code 1 on any loss, duplicate, reordering, foreign event or failed connect.
   --duration S           publishing seconds, 1..120 (default 10)
   --grace S              wait for late events before counting them lost, 0..60 (default 10)
   --source-addresses N   spread sockets over 127.0.0.2..(N+1), 1..250 (default 8)
+  --transport T          websocket (default) or sse: GET /v1/sse streams, acks by POST /v1/ack
   --no-reconnect         do not resume after unexpected closes
   --json                 print the full result as JSON
 
@@ -33,6 +35,7 @@ runCli(USAGE, async () => {
     grace: { type: 'string' },
     'source-addresses': { type: 'string' },
     'no-reconnect': { type: 'boolean' },
+    transport: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -58,6 +61,7 @@ runCli(USAGE, async () => {
     graceSec: numberArg(values, 'grace', 10, { min: 0, max: 60 }),
     sourceAddresses: numberArg(values, 'source-addresses', 8, { min: 1, max: 250 }),
     reconnect: values['no-reconnect'] !== true,
+    transport: parseTransport(values.transport),
     log: (line) => console.error(line),
   });
   if (values.json) console.log(JSON.stringify(result, null, 2));

@@ -6,7 +6,7 @@ import {
   type DeliveryTotals,
   type UserDelivery,
 } from './delivery-ledger.js';
-import { FleetClient } from './fleet-client.js';
+import { createFleetClient, type FleetConnection, type FleetTransport } from './fleet-transport.js';
 import { runTag } from './ingest-event-factory.js';
 import { LatencyHistogram, type HistogramBin } from './latency-histogram.js';
 import type { LatencySummary } from './percentile.js';
@@ -21,6 +21,8 @@ export interface FleetOptions {
   jwtSecret: string;
   clients: number;
   users: number;
+  /** WebSocket clients, or SSE streams with acks by POST /v1/ack. @default 'websocket' */
+  transport?: FleetTransport;
   /** Critical events per second. */
   ratePerSec: number;
   durationSec: number;
@@ -62,6 +64,8 @@ export interface FleetSecond {
 export interface FleetResult {
   kind: 'fleet';
   wsUrls: string[];
+  /** Absent in reports written before SSE fleets existed: websocket. */
+  transport?: FleetTransport;
   clients: number;
   users: number;
   ratePerSec: number;
@@ -140,7 +144,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   );
   const clients = Array.from({ length: options.clients }, (_, i) => {
     const userIndex = i % options.users;
-    return new FleetClient({
+    return createFleetClient(options.transport ?? 'websocket', {
       // Start on edge i mod n; a reconnect moves on to the next edge, as a real client fails over.
       urls: options.wsUrls.map((_, k) => options.wsUrls[(i + k) % options.wsUrls.length] as string),
       userId: userIds[userIndex] as string,
@@ -156,7 +160,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     `connecting ${options.clients} clients (${options.users} users) to ${options.wsUrls.join(', ')}`,
   );
   const handshake = new LatencyHistogram();
-  const connected: FleetClient[] = [];
+  const connected: FleetConnection[] = [];
   const errors: string[] = [];
   let failed = 0;
   const connectStart = Date.now();
@@ -164,7 +168,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < clients.length && Date.now() < connectDeadline) {
-      const client = clients[next++] as FleetClient;
+      const client = clients[next++] as FleetConnection;
       const started = performance.now();
       try {
         await client.connect();
@@ -249,6 +253,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   return {
     kind: 'fleet',
     wsUrls: [...options.wsUrls],
+    transport: options.transport ?? 'websocket',
     clients: options.clients,
     users: options.users,
     ratePerSec: options.ratePerSec,

@@ -1,5 +1,5 @@
 import { signToken } from '@agentwire/testing';
-import { FleetClient } from './fleet-client.js';
+import { createFleetClient, type FleetConnection, type FleetTransport } from './fleet-transport.js';
 import { runTag } from './ingest-event-factory.js';
 import { summarize } from './percentile.js';
 import { readRssBytes } from './process-sampler.js';
@@ -20,6 +20,8 @@ export interface IdleProbeOptions {
   sourceAddresses?: number;
   /** Quiet time before each RSS reading. @default 5 */
   settleSec?: number;
+  /** @default 'websocket' */
+  transport?: FleetTransport;
   log?: (line: string) => void;
 }
 
@@ -68,16 +70,14 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
   const heapBefore = await medianHeapUsed(options.httpUrl);
   log(`edge RSS before: ${(before / MIB).toFixed(1)} MiB`);
 
-  const clients = Array.from(
-    { length: options.connections },
-    (_, i) =>
-      new FleetClient({
-        urls: [options.wsUrl],
-        userId: users[i % users.length] as string,
-        token: tokens[i % users.length] as string,
-        ...(plan ? { localAddress: plan(i) } : {}),
-        reconnect: false,
-      }),
+  const clients = Array.from({ length: options.connections }, (_, i) =>
+    createFleetClient(options.transport ?? 'websocket', {
+      urls: [options.wsUrl],
+      userId: users[i % users.length] as string,
+      token: tokens[i % users.length] as string,
+      ...(plan ? { localAddress: plan(i) } : {}),
+      reconnect: false,
+    }),
   );
   const started = Date.now();
   let next = 0;
@@ -85,7 +85,7 @@ export async function probeIdleConnections(options: IdleProbeOptions): Promise<I
   let failed = 0;
   const worker = async (): Promise<void> => {
     while (next < clients.length && Date.now() - started < CONNECT_CAP_MS) {
-      const client = clients[next++] as FleetClient;
+      const client = clients[next++] as FleetConnection;
       try {
         await client.connect();
         opened++;

@@ -1,4 +1,5 @@
 import { runFleet } from './fleet-runner.js';
+import type { FleetTransport } from './fleet-transport.js';
 import { runIngestBenchmark } from './ingest-benchmark.js';
 import { machineInfo } from './machine-info.js';
 import { MetricsPoller } from './metrics-poller.js';
@@ -33,7 +34,15 @@ export interface ScenarioOptions {
     criticalShare: number;
     users: number;
   };
-  fleet: { clients: number; users: number; rates: number[]; durationSec: number; graceSec: number };
+  fleet: {
+    clients: number;
+    users: number;
+    rates: number[];
+    durationSec: number;
+    graceSec: number;
+    /** @default 'websocket' */
+    transport?: FleetTransport;
+  };
   /** Longest wait for the buffer to work off an ingest phase's backlog. @default 120 */
   drainTimeoutSec?: number;
   log: (line: string) => void;
@@ -106,7 +115,8 @@ export async function runScenario(
       await sleep(PAUSE_MS);
     }
     for (const rate of options.fleet.rates) {
-      const name = `fleet ${rate}/s`;
+      const transport = options.fleet.transport ?? 'websocket';
+      const name = transport === 'sse' ? `fleet sse ${rate}/s` : `fleet ${rate}/s`;
       options.log(`${name}: ${options.fleet.clients} clients, ${options.fleet.durationSec} s`);
       const startSec = now();
       const result = await runFleet({
@@ -119,6 +129,7 @@ export async function runScenario(
         ratePerSec: rate,
         durationSec: options.fleet.durationSec,
         graceSec: options.fleet.graceSec,
+        transport,
         log: (line) => options.log(`  ${line}`),
       });
       phases.push({ name, startSec, endSec: now(), result });

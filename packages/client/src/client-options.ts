@@ -3,14 +3,28 @@ import { ConfigError } from './errors.js';
 import { memoryStore, type PositionStore } from './position-store.js';
 import { systemTimers, type Timers } from './timers.js';
 import { randomPublishId } from './publish-id.js';
-import type { WebSocketConstructor } from './web-socket-like.js';
+import { SseSocket, type EventSourceConstructor, type FetchFunction } from './sse-socket.js';
+import type { WebSocketConstructor, WebSocketLike } from './web-socket-like.js';
+
+/**
+ * How the client reaches the edge: a WebSocket (`/v1/ws`), Server-Sent
+ * Events plus HTTP (`/v1/sse`, `/v1/ack`, `/v1/publish`), or `auto`:
+ * WebSocket first, SSE for the rest of the client's life once
+ * AUTO_SSE_AFTER_FAILURES WebSocket attempts in a row failed before their
+ * welcome (a proxy that strips upgrades).
+ */
+export type Transport = 'websocket' | 'sse' | 'auto';
+
+/** Consecutive WebSocket attempts failing before welcome after which `auto` switches to SSE. */
+export const AUTO_SSE_AFTER_FAILURES = 3;
 
 /** The server's default ACK_TIMEOUT_MS (protocol.md section 3). */
 export const ACK_TIMEOUT_MS = 5000;
 
 export interface ClientOptions {
   /**
-   * WebSocket endpoint(s), e.g. `wss://events.example.com/v1/ws`. One load
+   * WebSocket endpoint(s), e.g. `wss://events.example.com/v1/ws` (SSE uses
+   * the same host: `/v1/ws` becomes `/v1/sse`; an `https://` base works too). One load
    * balancer URL, or a list of edge URLs tried in rotation: each connection
    * attempt uses the next one, starting at a random entry.
    */
@@ -53,6 +67,16 @@ export interface ClientOptions {
    * @default globalThis.WebSocket
    */
   WebSocket?: WebSocketConstructor;
+  /** @default 'websocket' */
+  transport?: Transport;
+  /**
+   * The SSE reader. Browsers: omit (the global EventSource). Node: omit to
+   * read the stream with fetch (no EventSource needed).
+   * @default globalThis.EventSource, else fetch
+   */
+  EventSource?: EventSourceConstructor;
+  /** fetch for the SSE transport's requests. @default globalThis.fetch */
+  fetch?: FetchFunction;
   /** Clock and timers, for tests. @default the global ones */
   timers?: Timers;
   /** Random source in [0, 1) for backoff jitter and the first URL, for tests. @default Math.random */
@@ -70,7 +94,11 @@ export interface ResolvedOptions {
   ackIntervalMs: number;
   maxOfflineQueue: number;
   connectTimeoutMs: number;
-  WebSocket: WebSocketConstructor;
+  /** Undefined only with transport 'sse'. */
+  WebSocket: WebSocketConstructor | undefined;
+  transport: Transport;
+  /** Opens the SSE transport to one URL. */
+  createSse: (url: string) => WebSocketLike;
   timers: Timers;
   random: () => number;
   generateId: () => string;
@@ -120,10 +148,27 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     options.WebSocket ??
     (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket ??
     undefined;
+  const transport = options.transport ?? 'websocket';
   check(
-    WebSocketImpl !== undefined,
+    transport === 'websocket' || transport === 'sse' || transport === 'auto',
+    "transport: 'websocket', 'sse' or 'auto'",
+  );
+  check(
+    WebSocketImpl !== undefined || transport === 'sse',
     'WebSocket: no global WebSocket here; pass one (in Node 20: `import WebSocket from "ws"`)',
   );
+  const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchFunction }).fetch;
+  check(
+    fetchImpl !== undefined || transport === 'websocket',
+    'fetch: no global fetch here; pass one for the SSE transport',
+  );
+  const sseOptions = {
+    EventSource:
+      options.EventSource ??
+      (globalThis as { EventSource?: EventSourceConstructor }).EventSource ??
+      undefined,
+    fetch: fetchImpl as FetchFunction,
+  };
 
   return {
     urls,
@@ -134,7 +179,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     ackIntervalMs,
     maxOfflineQueue,
     connectTimeoutMs,
-    WebSocket: WebSocketImpl as WebSocketConstructor,
+    WebSocket: WebSocketImpl,
+    transport,
+    createSse: (url) => new SseSocket(url, sseOptions),
     timers: options.timers ?? systemTimers,
     random: options.random ?? Math.random,
     generateId: options.generateId ?? randomPublishId,

@@ -11,7 +11,12 @@ import {
 } from '@agentwire/protocol';
 import { backoffDelay } from './backoff.js';
 import { ClientState, isAllowedTransition, type StateChange } from './client-state.js';
-import { resolveOptions, type ClientOptions, type ResolvedOptions } from './client-options.js';
+import {
+  AUTO_SSE_AFTER_FAILURES,
+  resolveOptions,
+  type ClientOptions,
+  type ResolvedOptions,
+} from './client-options.js';
 import {
   ClientClosedError,
   HandlerError,
@@ -127,10 +132,15 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   readonly #publishes = new PublishTracker();
   #welcome: WelcomeFrame | undefined;
   #encoder: TextEncoder | undefined;
+  /** Whether the next attempt uses SSE (transport 'sse', or 'auto' after repeated failures). */
+  #useSse: boolean;
+  /** WebSocket attempts in a row that ended before their welcome (transport 'auto'). */
+  #wsFailures = 0;
 
   constructor(options: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
+    this.#useSse = this.#opts.transport === 'sse';
     this.#urlIndex = Math.floor(this.#opts.random() * this.#opts.urls.length);
   }
 
@@ -146,6 +156,11 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   /** The welcome of the current connection (or the last one). */
   get welcome(): WelcomeFrame | undefined {
     return this.#welcome;
+  }
+
+  /** The transport of the current (or next) connection attempt. */
+  get transport(): 'websocket' | 'sse' {
+    return this.#useSse ? 'sse' : 'websocket';
   }
 
   /** Number of publishes that have no answer yet. */
@@ -278,7 +293,11 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
 
     let ws: WebSocketLike;
     try {
-      ws = new this.#opts.WebSocket(url);
+      const WebSocketImpl = this.#opts.WebSocket;
+      ws =
+        this.#useSse || WebSocketImpl === undefined
+          ? this.#opts.createSse(url)
+          : new WebSocketImpl(url);
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
       this.#scheduleRetry(0, 'WebSocket constructor failed', true);
@@ -385,6 +404,7 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     this.#authRetried = false;
     this.#drainUntil = undefined;
     this.#welcome = welcome;
+    this.#wsFailures = 0;
     this.#armHeartbeat(conn);
 
     // Listeners may call disconnect() or reconnect(); stop as soon as this
@@ -554,6 +574,7 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
 
   /** The client gives up on a socket itself; it reconnects like after any loss. */
   #drop(conn: Connection, reason: string): void {
+    this.#noteFailure(conn);
     this.#release(conn);
     try {
       conn.ws.close(CLIENT_CLOSE, reason.slice(0, 120));
@@ -564,8 +585,15 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   }
 
   #onClose(conn: Connection, code: number, reason: string): void {
+    this.#noteFailure(conn);
     this.#release(conn);
     this.#afterLoss(code, reason, false);
+  }
+
+  /** transport 'auto': a WebSocket lost before its welcome counts toward the switch to SSE. */
+  #noteFailure(conn: Connection): void {
+    if (this.#opts.transport !== 'auto' || this.#useSse || conn.welcome !== undefined) return;
+    if (++this.#wsFailures >= AUTO_SSE_AFTER_FAILURES) this.#useSse = true;
   }
 
   /** Forgets a socket: no frame or close from it is looked at any more. */

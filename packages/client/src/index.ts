@@ -14,7 +14,13 @@ export {
   type GapInfo,
   type ResyncInfo,
 } from './client.js';
-export { ACK_TIMEOUT_MS, type ClientOptions } from './client-options.js';
+export {
+  ACK_TIMEOUT_MS,
+  AUTO_SSE_AFTER_FAILURES,
+  type ClientOptions,
+  type Transport,
+} from './client-options.js';
+export type { EventSourceConstructor, EventSourceLike, FetchFunction } from './sse-socket.js';
 export { ClientState, type StateChange } from './client-state.js';
 export {
   backoffCeiling,

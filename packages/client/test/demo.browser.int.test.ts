@@ -128,6 +128,58 @@ describe('demo page in Chromium', () => {
     await page.close();
   });
 
+  it("streams over SSE with the browser's EventSource (transport switch), drops and resumes exactly once", async () => {
+    const userId = freshUserId('demo-sse');
+    const page = await context.newPage();
+    // Count what the page opens: the SSE transport must use EventSource, never a WebSocket.
+    await page.addInitScript(() => {
+      const counts = { eventSources: 0, webSockets: 0 };
+      (window as unknown as { __transportCounts: typeof counts }).__transportCounts = counts;
+      const NativeEventSource = window.EventSource;
+      const NativeWebSocket = window.WebSocket;
+      window.EventSource = class extends NativeEventSource {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          counts.eventSources++;
+        }
+      };
+      window.WebSocket = class extends NativeWebSocket {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          counts.webSockets++;
+        }
+      };
+    });
+    const token = await stack.token(userId);
+    const urls = stack.edges.map((e) => e.wsUrl).join(',');
+    await page.goto(`${stack.edges[0]!.url}/demo/#token=${token}&urls=${urls}&transport=sse`);
+    await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
+    expect(await page.inputValue('[data-testid=transport]')).toBe('sse');
+
+    await ingestOk(stack, runEvents(userId, 'run-1', 3));
+    await waitForReceived(page, 3);
+    await page.click('[data-testid=drop]');
+    await ingestOk(stack, runEvents(userId, 'run-2', 4), 1);
+    await waitForReceived(page, 7);
+    await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
+    await ingestOk(stack, runEvents(userId, 'run-3', 2));
+    await waitForReceived(page, 9);
+    expect((await received(page)).map((r) => r.seq)).toEqual(range(1, 9));
+    const counts = await page.evaluate(
+      () =>
+        (window as unknown as { __transportCounts: { eventSources: number; webSockets: number } })
+          .__transportCounts,
+    );
+    expect(counts.webSockets).toBe(0);
+    expect(counts.eventSources).toBeGreaterThanOrEqual(2);
+
+    // The switch: back to WebSocket, through the page's own control.
+    await page.selectOption('[data-testid=transport]', 'websocket');
+    await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
+    expect(await page.evaluate(() => window.__agentwire?.client.transport)).toBe('websocket');
+    await page.close();
+  });
+
   it("moves to the other edge when the page's edge is killed", async () => {
     const userId = freshUserId('demo-kill');
     const page = await openDemo(

@@ -72,20 +72,41 @@ function decodePublish(f: Fields): DecodeResult {
 }
 
 /**
- * Decodes one client text frame. Never throws: anything malformed comes back
- * as a rejection naming the close code the contract prescribes.
+ * Decodes the JSON body of `POST /v1/ack` or `POST /v1/publish` (protocol.md
+ * section 10): the frame of the same name without `type`, checked by the
+ * same rules. A `type` in the body is ignored.
  */
-export function decodeClientFrame(text: string): DecodeResult {
+export function decodeHttpBody(kind: 'ack' | 'publish', text: string): DecodeResult {
+  const parsed = parseObject(text, 'body');
+  if (parsed.rejected !== undefined) return parsed.rejected;
+  return kind === 'ack' ? decodeAck(parsed.fields) : decodePublish(parsed.fields);
+}
+
+/** The JSON object in `text`, or the rejection of what `what` (frame, body) is instead. */
+function parseObject(
+  text: string,
+  what: string,
+): { fields: Fields; rejected?: undefined } | { rejected: DecodeResult } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    return fail('frame is not valid JSON');
+    return { rejected: fail(`${what} is not valid JSON`) };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return fail('frame must be a JSON object');
+    return { rejected: fail(`${what} must be a JSON object`) };
   }
-  const fields = parsed as Fields;
+  return { fields: parsed as Fields };
+}
+
+/**
+ * Decodes one client text frame. Never throws: anything malformed comes back
+ * as a rejection naming the close code the contract prescribes.
+ */
+export function decodeClientFrame(text: string): DecodeResult {
+  const parsed = parseObject(text, 'frame');
+  if (parsed.rejected !== undefined) return parsed.rejected;
+  const fields = parsed.fields;
   switch (fields.type) {
     case 'hello':
       return decodeHello(fields);

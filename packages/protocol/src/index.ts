@@ -6,3 +6,4 @@ export * from './ingest-event.js';
 export * from './json-depth.js';
 export * from './limits.js';
 export * from './protocol-error.js';
+export * from './sse.js';

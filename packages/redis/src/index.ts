@@ -1,5 +1,6 @@
 export * from './close-redis-client.js';
 export * from './inbox-stream.js';
+export * from './history-store.js';
 export * from './ingest-stream.js';
 export * from './key-layout.js';
 export * from './lua-script.js';

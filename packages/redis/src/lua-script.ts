@@ -51,6 +51,7 @@ export const Scripts = {
   publishUpstream: new LuaScript('publish-upstream-2.lua'),
   recordAck: new LuaScript('record-ack-1.lua'),
   markNotified: new LuaScript('mark-notified-1.lua'),
+  readHistory: new LuaScript('read-history-2.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */

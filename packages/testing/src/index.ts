@@ -33,3 +33,9 @@ export {
   type WsConnectOptions,
   type WsFrame,
 } from './test-ws-client.js';
+export {
+  SseRefusedError,
+  TestSseClient,
+  type SseOpenOptions,
+  type SseReceived,
+} from './test-sse-client.js';

@@ -6,7 +6,12 @@ import { createIngestHandler } from './http/ingest-handler.js';
 import { createMetricsHandler } from './http/metrics-handler.js';
 import { notFoundHandler } from './http/not-found-handler.js';
 import { createPresenceHandler } from './http/presence-handler.js';
+import { createUserAckHandler } from './http/user-ack-handler.js';
+import { createUserCors } from './http/user-cors.js';
+import { createUserHistoryHandler } from './http/user-history-handler.js';
+import { createUserPublishHandler } from './http/user-publish-handler.js';
 import { RequestTracker } from './request-tracker.js';
+import { createSseHandler } from './sse/sse-handler.js';
 import { createWsBehavior } from './ws/ws-behavior.js';
 
 export interface EdgeServer {
@@ -22,13 +27,22 @@ export interface EdgeServer {
   ingestIdle(): Promise<void>;
 }
 
-/** The uWS app: the WebSocket endpoint and every HTTP route of protocol.md section 6. */
+/** The uWS app: the WebSocket endpoint and every HTTP route of protocol.md sections 6 and 10. */
 export function createEdgeServer(ctx: EdgeContext): EdgeServer {
   const app = uWS.App();
   const ingestRequests = new RequestTracker();
   app.ws('/v1/ws', createWsBehavior(ctx));
   app.post('/v1/events', ingestRequests.track(createIngestHandler(ctx)));
   app.get('/v1/users/:id/presence', createPresenceHandler(ctx));
+  // Section 10: the same stream over SSE, and its HTTP companions.
+  const cors = createUserCors(ctx.env.ALLOWED_ORIGINS);
+  app.get('/v1/sse', createSseHandler(ctx, cors));
+  app.post('/v1/ack', createUserAckHandler(ctx, cors));
+  app.post('/v1/publish', createUserPublishHandler(ctx, cors));
+  app.get('/v1/history', createUserHistoryHandler(ctx, cors));
+  for (const path of ['/v1/sse', '/v1/ack', '/v1/publish', '/v1/history']) {
+    app.options(path, cors.preflight);
+  }
   app.get('/healthz', createHealthHandler());
   app.get('/readyz', createReadyHandler(ctx));
   app.get('/metrics', createMetricsHandler(ctx.metrics.registry));

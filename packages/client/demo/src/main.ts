@@ -32,6 +32,7 @@ const ui = {
   lastSeq: byId('last-seq'),
   epoch: byId('epoch'),
   endpoint: byId('endpoint'),
+  transport: byId<HTMLSelectElement>('transport'),
   notice: byId('notice'),
   drop: byId<HTMLButtonElement>('drop'),
   toggle: byId<HTMLButtonElement>('toggle'),
@@ -75,8 +76,18 @@ ui.endpoint.textContent = config.urls.join(', ');
 const timeline = new RunTimeline(byId('runs'), byId('runs-empty'), byId('run-count'));
 const received: ReceivedEvent[] = [];
 
+ui.transport.value = config.transport;
+// The transport is fixed per client: switching reloads the page with it in the hash.
+ui.transport.addEventListener('change', () => {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  params.set('transport', ui.transport.value);
+  window.location.hash = params.toString();
+  window.location.reload();
+});
+
 const client = new AgentwireClient({
   url: config.urls,
+  transport: config.transport,
   getToken: () => config.token ?? '',
   store: memoryStore(config.replay ? { lastSeq: 0 } : undefined),
 });
@@ -91,7 +102,9 @@ client.on('welcome', (welcome) => {
   ui.lastSeq.textContent = String(client.position?.lastSeq ?? welcome.latestSeq);
   showNotice(undefined);
   const how = welcomes++ === 0 && !config.replay ? 'live start' : 'resumed';
-  log(`connected to ${welcome.node} (${how}, latest seq ${welcome.latestSeq})`);
+  log(
+    `connected to ${welcome.node} over ${client.transport} (${how}, latest seq ${welcome.latestSeq})`,
+  );
 });
 
 client.on('event', (event: EventFrame) => {

@@ -1,4 +1,5 @@
 import { CloseCode, decodeClientFrame } from '@agentwire/protocol';
+import { recordUserAck } from '../ack-recorder.js';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
@@ -54,9 +55,9 @@ export function handleClientText(ctx: EdgeContext, conn: Connection, text: strin
       if (frame.type === 'ack') {
         if (!conn.ack(frame.seq, Date.now())) {
           conn.end(CloseCode.ProtocolError, `ack ${frame.seq} is above the highest seq sent`);
-        } else if (frame.seq > 0) {
+        } else {
           // The user's position, for the "not acknowledged by any connection" webhook.
-          ctx.ackPositions.record(conn.userId, frame.seq);
+          recordUserAck(ctx, conn.userId, frame.seq);
         }
       } else if (frame.type === 'publish') {
         ctx.upstream.publish(conn, frame);

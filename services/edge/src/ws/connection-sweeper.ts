@@ -45,7 +45,8 @@ export function startConnectionSweeper(options: ConnectionSweeperOptions): void 
       const buffered = conn.bufferedAmount();
       if (buffered > highWater) highWater = buffered;
       timedOut += conn.countAckTimeouts(timeoutCutoff);
-      if (closeAfterMs > 0) {
+      // SSE acks come by POST /v1/ack, possibly to another edge: no ack, no proof of a stuck reader.
+      if (closeAfterMs > 0 && conn.transport === 'ws') {
         const oldest = conn.oldestUnackedSentAt();
         if (oldest !== undefined && oldest <= closeCutoff) toClose.push(conn);
       }

@@ -16,7 +16,12 @@ export type ConnectionState = 'awaiting_hello' | 'opening' | 'replaying' | 'live
 /** Whether this connection's route is registered in the user's routes hash. */
 export type SessionState = 'none' | 'opening' | 'open';
 
-/** The part of a uWS WebSocket a connection uses (a fake in unit tests). */
+/**
+ * The connection sink: where a connection writes its frames. A uWS WebSocket
+ * is one; an SSE stream (sse/sse-sink.ts) is another, so every server frame,
+ * present or future, reaches both transports through the same delivery code.
+ * A fake in unit tests.
+ */
 export interface WireSocket {
   /** 1 sent, 0 sent but buffered (backpressure), 2 dropped (over maxBackpressure). */
   send(message: string, isBinary?: boolean, compress?: boolean): number;
@@ -65,6 +70,8 @@ export class Connection {
   helloLastSeq = 0;
   lastSendAt: number;
   helloTimer: NodeJS.Timeout | undefined;
+  /** 'sse' for a /v1/sse stream: its acks arrive by POST /v1/ack, maybe at another edge. */
+  transport: 'ws' | 'sse' = 'ws';
   /** Live events held during a replay; created when first needed. */
   private liveQueue: LiveQueue | undefined;
   /** Critical events sent and not acknowledged; created with the first one. */

@@ -24,6 +24,12 @@ export interface UpstreamPublisherOptions {
 export interface UpstreamPublisher {
   /** Handles one `publish` frame of a welcomed connection. */
   publish(conn: Connection, frame: PublishFrame): void;
+  /**
+   * Appends one message of `userId` (POST /v1/publish: rate limited by the
+   * caller); resolves once durable, rejects when the store is unavailable.
+   * `sourceId` takes the connection id's place in the upstream entry.
+   */
+  append(userId: string, sourceId: string, frame: PublishFrame): Promise<void>;
 }
 
 /**
@@ -54,7 +60,38 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
     );
   };
 
+  const appendMessage = async (
+    userId: string,
+    sourceId: string,
+    frame: PublishFrame,
+  ): Promise<void> => {
+    if (client.status !== 'ready') throw new Error('upstream store not connected');
+    const { appended } = await appendUpstream(
+      client,
+      keys,
+      {
+        messageId: frame.id,
+        userId,
+        connectionId: sourceId,
+        data: JSON.stringify(frame.data),
+        ts: Date.now(),
+        ...(frame.threadId !== undefined && { threadId: frame.threadId }),
+      },
+      appendOptions,
+    );
+    if (appended) metrics.upstreamPublished.inc();
+  };
+
   return {
+    append: (userId, sourceId, frame) => {
+      const work = appendMessage(userId, sourceId, frame);
+      trackInFlight(options, work);
+      return work.catch((error: unknown) => {
+        rejected.unavailable.inc();
+        warnThrottled(logger, { err: error }, 'upstream append failed');
+        throw error;
+      });
+    },
     publish(conn, frame) {
       const now = Date.now();
       const admission = conn.admitPublish(now);
@@ -69,28 +106,9 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
         }
         return;
       }
-      if (client.status !== 'ready') {
-        unavailable(conn, frame.id);
-        return;
-      }
-      const append = appendUpstream(
-        client,
-        keys,
-        {
-          messageId: frame.id,
-          userId: conn.userId,
-          connectionId: conn.id,
-          data: JSON.stringify(frame.data),
-          ts: now,
-          ...(frame.threadId !== undefined && { threadId: frame.threadId }),
-        },
-        appendOptions,
-      ).then(
-        ({ appended }) => {
-          if (appended) metrics.upstreamPublished.inc();
-          // A no-op when the socket closed meanwhile: the client re-sends the id.
-          conn.sendControl(acceptedFrame(frame.id), Date.now());
-        },
+      const append = appendMessage(conn.userId, conn.id, frame).then(
+        // A no-op when the socket closed meanwhile: the client re-sends the id.
+        () => void conn.sendControl(acceptedFrame(frame.id), Date.now()),
         (error: unknown) => unavailable(conn, frame.id, error),
       );
       trackInFlight(options, append);

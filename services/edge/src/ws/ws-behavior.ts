@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { CloseCode, ErrorCode } from '@agentwire/protocol';
 import uWS from 'uWebSockets.js';
+import { connectionClosed, connectionId, connectionOpened } from '../connection-lifecycle.js';
 import type { EdgeContext } from '../edge-context.js';
 import { parseBearer } from '../http/bearer.js';
 import { handshakeProblem, refuseHandshake } from '../http/websocket-handshake.js';
 import { Connection } from './connection.js';
 import { handleClientText } from './client-frame-handler.js';
-import { disconnectCodeLabel } from './disconnect-code-label.js';
-import { releaseConnection } from './session-release.js';
 
 export interface SocketData {
   conn: Connection;
@@ -101,9 +99,7 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
     open: (ws) => {
       const conn = ws.getUserData().conn;
       conn.attach(ws);
-      ctx.connections.add(conn);
-      ctx.metrics.connects.inc();
-      ctx.metrics.connections.inc();
+      connectionOpened(ctx, conn);
       if (ctx.connections.size > env.MAX_CONNECTIONS) {
         conn.end(CloseCode.LimitReached, 'node connection limit reached');
         return;
@@ -138,12 +134,7 @@ export function createWsBehavior(ctx: EdgeContext): uWS.WebSocketBehavior<Socket
     },
 
     close: (ws, code) => {
-      const conn = ws.getUserData().conn;
-      conn.markClosed();
-      if (!ctx.connections.delete(conn)) return;
-      ctx.metrics.connections.dec();
-      ctx.metrics.disconnects.labels(disconnectCodeLabel(code)).inc();
-      releaseConnection(ctx, conn);
+      connectionClosed(ctx, ws.getUserData().conn, code);
     },
   };
 }
@@ -155,10 +146,6 @@ function refuseUpgrade(res: uWS.HttpResponse, status: string, code: string, mess
       .writeHeader('content-type', 'application/json')
       .end(JSON.stringify({ error: code, message }), true);
   });
-}
-
-function connectionId(): string {
-  return `c-${randomBytes(6).toString('base64url')}`;
 }
 
 /**
