@@ -45,9 +45,9 @@ export interface FleetOptions {
   /** Most POSTs in flight. @default 8 */
   publisherMaxInFlight?: number;
   /** Called with the connected clients right before publishing starts. */
-  onPublishStart?: (clients: readonly FleetClient[]) => void;
+  onPublishStart?: (clients: readonly FleetConnection[]) => void;
   /** Called once every expected event arrived (or the grace ran out), before the clients close. */
-  onSettled?: (clients: readonly FleetClient[]) => void;
+  onSettled?: (clients: readonly FleetConnection[]) => void;
   /** Progress lines go here. */
   log?: (line: string) => void;
 }

@@ -84,7 +84,11 @@ export async function runKillStorm(
     ...(target.log ? { log: target.log } : {}),
     onPublishStart: (clients) => {
       killTimer = setTimeout(() => {
-        affected = clients.filter((client) => client.isOpen && client.currentUrl === killedUrl);
+        // The kill storm runs WebSocket clients only (runFleet's default transport).
+        affected = clients.filter(
+          (client): client is FleetClient =>
+            client instanceof FleetClient && client.isOpen && client.currentUrl === killedUrl,
+        );
         killAt = Date.now();
         target.log?.(`SIGKILL of the edge holding ${affected.length} clients`);
         killed = options.killEdge();
