@@ -131,8 +131,9 @@ describe('Connection live delivery', () => {
     expect(await counterValue('aw_edge_noncritical_dropped_total')).toBe(1);
   });
 
-  it('counts staged bytes against the limits within one batch', () => {
+  it('drops non-critical events once what a stalled socket holds passes the soft limit, within one batch', async () => {
     const { conn, socket } = liveConnection(0);
+    socket.stalled = true;
     socket.buffered = 900;
     const big = `{"type":"event","id":"x","critical":false,"pad":"${'p'.repeat(200)}"}`;
     batch(conn, [
@@ -140,6 +141,30 @@ describe('Connection live delivery', () => {
       [0, big],
     ]);
     expect(socket.sent).toEqual([big]);
+    expect(await counterValue('aw_edge_noncritical_dropped_total')).toBe(1);
+  });
+
+  it('sends a batch larger than the hard limit to a socket that takes it, without closing', () => {
+    const { conn, socket } = liveConnection(0);
+    const frames = Array.from({ length: 40 }, (_, i) => frameOf(i + 1).padEnd(300, ' '));
+    batch(
+      conn,
+      frames.map((frame, i) => [i + 1, frame]),
+    );
+    expect(socket.sent).toEqual(frames);
+    expect(socket.closed).toBeUndefined();
+  });
+
+  it('closes 4408 when a stalled socket passes the hard limit within one batch', () => {
+    const { conn, socket } = liveConnection(0);
+    socket.stalled = true;
+    const frames = Array.from({ length: 40 }, (_, i) => frameOf(i + 1).padEnd(300, ' '));
+    batch(
+      conn,
+      frames.map((frame, i) => [i + 1, frame]),
+    );
+    expect(socket.closed?.code).toBe(4408);
+    expect(socket.sent.length).toBeLessThan(frames.length);
   });
 
   it('closes 4408 above the hard limit', async () => {

@@ -352,7 +352,14 @@ export class Connection {
     }
     const ws = this.ws;
     if (ws === undefined) return;
-    const buffered = ws.getBufferedAmount() + this.outboxBytes;
+    let buffered = ws.getBufferedAmount() + this.outboxBytes;
+    if (buffered > this.shared.limits.softBytes && this.outboxBytes > 0) {
+      // A large batch, not a slow reader: send what is staged, then judge the
+      // socket by what it could not take (a fast reader's socket takes it all).
+      this.flushOutbox(now);
+      if (this.state !== 'live') return;
+      buffered = ws.getBufferedAmount();
+    }
     if (buffered > this.shared.limits.hardBytes) {
       this.closeSlowConsumer();
       return;

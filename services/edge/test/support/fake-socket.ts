@@ -8,10 +8,13 @@ export class FakeSocket implements WireSocket {
   closed: { code: number; reason: string } | undefined;
   onEnd: (() => void) | undefined;
   corks = 0;
+  /** A reader that takes nothing: every send stays buffered. */
+  stalled = false;
 
   send(message: string): number {
     if (this.closed) throw new Error('send on a closed socket');
     this.sent.push(message);
+    if (this.stalled) this.buffered += message.length;
     return this.sendStatus;
   }
   getBufferedAmount(): number {
