@@ -14,12 +14,22 @@
     ARGV[5]  retention max events per user
     ARGV[6]  dedupe window (ms)
     ARGV[7]  epoch to use when a user's history is created afresh
-    ARGV[8+] per entry, 5 values: entryId, eventId, userId, critical (1/0), body
+    ARGV[8]  history mark the caller last saw for this shard, or '' when
+             unknown (see "history mark" below)
+    ARGV[9+] per entry, 5 values: entryId, eventId, userId, critical (1/0), body
 
   Output:
     {-1} when the lease is not held (fenced).
-    Otherwise, per entry: status (0 duplicate, 1 new, 2 redelivery), seq
-    (0 when not critical), frame, epoch, routeCount, node ids...
+    {-3, storedMark} when the shard's history mark is below ARGV[8]: writes
+    the caller saw were taken back (failover, restore). Nothing is written.
+    Otherwise: the shard's history mark after this batch, then per entry:
+    status (0 duplicate, 1 new, 2 redelivery), seq (0 when not critical),
+    frame, epoch, routeCount, node ids...
+
+  History mark: a counter in the shard's slot, incremented by every batch
+  that appends to a log. It only goes backwards when Redis lost writes, so a
+  caller that remembers the last value it got detects the loss before it
+  hands out a seq that a client may already have seen.
 ]]
 local leaseKey = KEYS[1]
 local base = ARGV[1]
@@ -29,9 +39,16 @@ local retentionMs = tonumber(ARGV[4])
 local retentionMax = tonumber(ARGV[5])
 local dedupeMs = tonumber(ARGV[6])
 local freshEpoch = ARGV[7]
+local expectedMark = tonumber(ARGV[8])
+local firstEntryArg = 9
+local historyKey = base .. 'hist'
 
 if redis.call('GET', leaseKey) ~= leaseValue then
   return {-1}
+end
+local storedMark = tonumber(redis.call('GET', historyKey) or '0')
+if expectedMark and storedMark < expectedMark then
+  return {-3, storedMark}
 end
 
 local cutoff = now - retentionMs
@@ -80,7 +97,7 @@ local function userState(userId)
 end
 
 local results = {}
-for i = 8, #ARGV, 5 do
+for i = firstEntryArg, #ARGV, 5 do
   local entryId = ARGV[i]
   local eventId = ARGV[i + 1]
   local userId = ARGV[i + 2]
@@ -120,8 +137,10 @@ for i = 8, #ARGV, 5 do
 end
 
 -- Writes of the batch are done; now store each user's position and read routes.
+local appendedAny = false
 for userId, user in pairs(users) do
   if user.appended then
+    appendedAny = true
     local metaKey = user.base .. 'meta'
     local logKey = user.base .. 'log'
     redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq)
@@ -133,7 +152,11 @@ for userId, user in pairs(users) do
   user.nodes = redis.call('HKEYS', user.base .. 'routes')
 end
 
-local out = {}
+if appendedAny then
+  storedMark = redis.call('INCR', historyKey)
+end
+
+local out = {storedMark}
 for r = 1, #results do
   local result = results[r]
   local status = result[1]

@@ -7,3 +7,4 @@ export * from './redis-client.js';
 export * from './session-store.js';
 export * from './shard-agreement.js';
 export * from './upstream-stream.js';
+export * from './replicate.js';

@@ -51,10 +51,13 @@ export const Scripts = {
   publishUpstream: new LuaScript('publish-upstream-2.lua'),
   recordAck: new LuaScript('record-ack-1.lua'),
   markNotified: new LuaScript('mark-notified-1.lua'),
+  rotateEpochs: new LuaScript('rotate-epochs-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */
 export const ScriptCode = {
   Fenced: -1,
   UserLimitReached: -2,
+  /** persist-batch: the shard's history mark went backwards (writes were lost). */
+  HistoryLost: -3,
 } as const;

@@ -10,9 +10,14 @@ import { createLogger } from '@agentwire/telemetry';
 import { loadBufferEnv } from './env.js';
 import { MaintenanceJobs } from './jobs/maintenance-jobs.js';
 import { startHealthServer } from './health-server.js';
+import { ShardHistoryMemory } from './history-memory.js';
+import { watchShardHistories } from './history-watch.js';
 import { createBufferMetrics } from './metrics.js';
 import { ShardBalancer } from './shard-balancer.js';
 import { maintainShard } from './shard-maintenance.js';
+
+/** How often the history marks of the shards this process wrote are checked for lost writes. */
+const HISTORY_CHECK_MS = 1000;
 
 async function main(): Promise<void> {
   let env;
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   }
 
   const shutdown = new AbortController();
+  const history = new ShardHistoryMemory();
   const balancer = new ShardBalancer({
     client,
     target: redis.target,
@@ -56,10 +62,17 @@ async function main(): Promise<void> {
       retentionMaxEvents: env.RETENTION_MAX_EVENTS,
       dedupeWindowMs: env.DEDUPE_WINDOW_MS,
     },
+    replication: redis.replication,
+    history,
     metrics,
     logger,
   });
   const balancing = balancer.run(shutdown.signal);
+  const watching = watchShardHistories(
+    { client, keys, history, inboxMaxLen: env.INBOX_MAXLEN, metrics, logger },
+    HISTORY_CHECK_MS,
+    shutdown.signal,
+  );
   const maintenance = setInterval(() => {
     for (const shard of balancer.ownedShards) {
       maintainShard(client, keys, shard, metrics).catch(() => undefined);
@@ -99,7 +112,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     shutdown.abort();
     clearInterval(maintenance);
-    await balancing;
+    await Promise.all([balancing, watching]);
     await jobs.close().catch(() => undefined);
     jobsClient.disconnect();
     server.close();

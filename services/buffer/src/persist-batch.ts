@@ -20,7 +20,17 @@ export interface Forward {
 }
 
 export type PersistOutcome =
-  { fenced: true } | { fenced: false; forwards: Forward[]; duplicates: number };
+  | { fenced: true }
+  /** The shard's history mark is below the one the caller remembered: writes were lost. */
+  | { fenced: false; historyLost: true; storedMark: number }
+  | {
+      fenced: false;
+      historyLost: false;
+      /** The shard's history mark after this batch. */
+      mark: number;
+      forwards: Forward[];
+      duplicates: number;
+    };
 
 export interface PersistSettings {
   retentionMs: number;
@@ -40,6 +50,8 @@ export async function persistBatch(
   entries: readonly ShardEntry[],
   settings: PersistSettings,
   freshEpoch: string,
+  /** The history mark the caller last saw for this shard; undefined when unknown. */
+  expectedMark?: number,
 ): Promise<PersistOutcome> {
   const args: Array<string | number> = [
     keys.shardBase(shard),
@@ -49,6 +61,7 @@ export async function persistBatch(
     settings.retentionMaxEvents,
     settings.dedupeWindowMs,
     freshEpoch,
+    expectedMark ?? '',
   ];
   for (const entry of entries) {
     args.push(entry.entryId, entry.eventId, entry.userId, entry.critical ? '1' : '0', entry.body);
@@ -59,10 +72,13 @@ export async function persistBatch(
     args,
   )) as ScriptReply[];
   if (reply[0] === ScriptCode.Fenced) return { fenced: true };
+  if (reply[0] === ScriptCode.HistoryLost) {
+    return { fenced: false, historyLost: true, storedMark: Number(reply[1]) };
+  }
 
   const forwards: Forward[] = [];
   let duplicates = 0;
-  let at = 0;
+  let at = 1;
   for (const entry of entries) {
     const status = Number(reply[at]);
     const seq = Number(reply[at + 1]);
@@ -77,5 +93,5 @@ export async function persistBatch(
     }
     forwards.push({ userId: entry.userId, seq, frame, epoch, nodes });
   }
-  return { fenced: false, forwards, duplicates };
+  return { fenced: false, historyLost: false, mark: Number(reply[0]), forwards, duplicates };
 }

@@ -3,10 +3,15 @@ import {
   type KeyLayout,
   type RedisClient,
   type RedisTarget,
+  type ReplicationPolicy,
+  ReplicationTimeoutError,
   createBlockingClient,
+  replicate,
 } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import { forwardToInboxes } from './inbox-forwarder.js';
+import type { ShardHistoryMemory } from './history-memory.js';
+import { recoverLostHistory } from './lost-history.js';
 import type { BufferMetrics } from './metrics.js';
 import { type PersistSettings, persistBatch } from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
@@ -25,6 +30,10 @@ export interface ShardConsumerOptions {
   inboxMaxLen: number;
   persist: PersistSettings;
   leaseTtlMs: number;
+  /** MIN_REPLICAS / REPLICA_WAIT_MS: a batch is forwarded only once replicated. */
+  replication: ReplicationPolicy;
+  /** What this process wrote to each shard (lost-write detection). */
+  history: ShardHistoryMemory;
   metrics: BufferMetrics;
   logger: Logger;
   /** Called when the persist script says the lease is gone: stop this shard. */
@@ -37,8 +46,9 @@ const RECLAIM_INTERVAL_MS = 1000;
 /**
  * Processes one shard while this replica holds its lease: first every entry
  * a previous owner left pending (claimed to this consumer), then new ones.
- * For each batch: persist (seq, log, dedupe, routes) -> forward to inboxes ->
- * XACK. A crash anywhere before XACK means redelivery to the next owner.
+ * For each batch: persist (seq, log, dedupe, routes) -> replicate (WAIT for
+ * MIN_REPLICAS) -> forward to inboxes -> XACK. A crash anywhere before XACK
+ * means redelivery to the next owner.
  */
 export class ShardConsumer {
   private readonly stream: string;
@@ -193,6 +203,7 @@ export class ShardConsumer {
         entries,
         options.persist,
         randomBytes(4).toString('hex'),
+        options.history.expectedMark(options.lease.shard),
       );
       persistTimer();
       if (outcome.fenced) {
@@ -200,6 +211,14 @@ export class ShardConsumer {
         options.onFenced(options.lease.shard);
         return;
       }
+      if (outcome.historyLost) {
+        // Nothing of this batch was written: new epochs first, then the batch again.
+        await recoverLostHistory(options, options.lease.shard, outcome.storedMark);
+        return this.processBatch(raw);
+      }
+      options.history.recordBatch(options.lease.shard, outcome.mark, outcome.forwards);
+      // No client may see an event that a failover can take back.
+      await this.replicated();
       const forwardTimer = options.metrics.forwardSeconds.startTimer();
       await forwardToInboxes(options.client, options.keys, outcome.forwards, options.inboxMaxLen);
       forwardTimer();
@@ -213,6 +232,21 @@ export class ShardConsumer {
         { shard: options.lease.shard, count: malformed.length },
         'skipped malformed ingest entries',
       );
+    }
+  }
+
+  /** WAIT until MIN_REPLICAS have the batch; a timeout throws, so the batch is processed again. */
+  private async replicated(): Promise<void> {
+    const { client, replication, metrics } = this.options;
+    if (replication.minReplicas <= 0) return;
+    const timer = metrics.replicationSeconds.startTimer();
+    try {
+      await replicate(client, replication.minReplicas, replication.timeoutMs);
+    } catch (error) {
+      if (error instanceof ReplicationTimeoutError) metrics.replicationTimeouts.inc();
+      throw error;
+    } finally {
+      timer();
     }
   }
 }

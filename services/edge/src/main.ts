@@ -159,6 +159,7 @@ async function main(): Promise<void> {
       metrics,
       logger,
       inFlight,
+      replication: settings.replication,
     }),
     expiredNodes,
     inFlight,
