@@ -216,9 +216,10 @@ export class ShardConsumer {
         await recoverLostHistory(options, options.lease.shard, outcome.storedMark);
         return this.processBatch(raw);
       }
-      options.history.recordBatch(options.lease.shard, outcome.mark, outcome.forwards);
       // No client may see an event that a failover can take back.
       await this.replicated();
+      // Remembered once replicated: a batch nobody saw may be lost without a new epoch.
+      options.history.recordBatch(options.lease.shard, outcome.mark, outcome.forwards);
       const forwardTimer = options.metrics.forwardSeconds.startTimer();
       await forwardToInboxes(options.client, options.keys, outcome.forwards, options.inboxMaxLen);
       forwardTimer();
@@ -241,7 +242,9 @@ export class ShardConsumer {
     if (replication.minReplicas <= 0) return;
     const timer = metrics.replicationSeconds.startTimer();
     try {
-      await replicate(client, replication.minReplicas, replication.timeoutMs);
+      await replicate(client, replication.minReplicas, replication.timeoutMs, [
+        this.options.keys.lease(this.options.lease.shard),
+      ]);
     } catch (error) {
       if (error instanceof ReplicationTimeoutError) metrics.replicationTimeouts.inc();
       throw error;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, Limits, validateIngestEvent, type AcceptedEvent } from '@agentwire/protocol';
-import { appendToIngest, replicate, ReplicationTimeoutError } from '@agentwire/redis';
+import { appendToIngest, ingestKeysOf, replicate, ReplicationTimeoutError } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { createBearerCheck, parseBearer } from './bearer.js';
@@ -119,7 +119,14 @@ export function createIngestHandler(
         try {
           await appendToIngest(ctx.ingestRedis, ctx.keys, outcome.accepted);
           // MIN_REPLICAS > 0: a 202 only once the events survive the loss of the primary.
-          await replicate(ctx.ingestRedis, ctx.env.MIN_REPLICAS, ctx.env.REPLICA_WAIT_MS);
+          if (ctx.env.MIN_REPLICAS > 0) {
+            await replicate(
+              ctx.ingestRedis,
+              ctx.env.MIN_REPLICAS,
+              ctx.env.REPLICA_WAIT_MS,
+              ingestKeysOf(ctx.keys, outcome.accepted),
+            );
+          }
         } catch (error) {
           if (error instanceof ReplicationTimeoutError) {
             warnThrottled(ctx.logger, { err: error }, 'ingest not replicated in time');

@@ -95,7 +95,9 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
         appendOptions,
       )
         .then(async (result) => {
-          await replicate(client, replication.minReplicas, replication.timeoutMs);
+          await replicate(client, replication.minReplicas, replication.timeoutMs, [
+            keys.upstream(),
+          ]);
           return result;
         })
         .then(
