@@ -8,6 +8,7 @@ import {
   killRedisProcess,
   missingBinaryError,
   spawnRedisOnFreePort,
+  spawnRedisServer,
   type RedisProcess,
 } from './redis-process.js';
 import { waitUntil } from './wait-until.js';
@@ -22,6 +23,11 @@ export interface RedisClusterServer {
   masterPorts(): Promise<number[]>;
   /** Sends a signal to the node on `port`; SIGKILL waits for the exit. */
   signal(port: number, signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts a killed node again on its port and config file (it rejoins as a
+   * replica of whoever took its slots) and waits until it is in sync.
+   */
+  restart(port: number): Promise<void>;
   /** Waits until the cluster serves every slot again without the node on `deadPort`. */
   waitForFailover(deadPort: number, timeoutMs: number): Promise<void>;
   /** Kills all nodes and removes their directory. */
@@ -43,6 +49,7 @@ export async function startRedisCluster(
 ): Promise<RedisClusterServer> {
   const dir = await makeTempDir('aw-redis-cluster-');
   const procs: RedisProcess[] = [];
+  const argsOf = new Map<number, string[]>();
   const replicas = options.replicasPerMaster ?? 0;
   const stop = async (): Promise<void> => {
     for (const proc of procs) if (!proc.hasExited()) proc.child.kill('SIGCONT');
@@ -51,7 +58,7 @@ export async function startRedisCluster(
   };
   try {
     for (let i = 0; i < MASTERS * (1 + replicas); i++) {
-      const { proc } = await spawnRedisOnFreePort(async (port) => {
+      const { proc, args } = await spawnRedisOnFreePort(async (port) => {
         // An explicit bus port: the default (port + 10000) may be taken or above 65535.
         const busPort = await getFreePort();
         return [
@@ -66,6 +73,7 @@ export async function startRedisCluster(
         ]; // prettier-ignore
       });
       procs.push(proc);
+      argsOf.set(proc.port, args);
     }
     const ports = procs.map((proc) => proc.port);
     const addresses = ports.map((port) => `127.0.0.1:${port}`);
@@ -109,6 +117,20 @@ export async function startRedisCluster(
         if (!proc) throw new Error(`no cluster node on port ${port}`);
         if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
         else if (!proc.hasExited()) proc.child.kill(signal);
+      },
+      async restart(port) {
+        const index = procs.findIndex((candidate) => candidate.port === port);
+        const args = argsOf.get(port);
+        if (index < 0 || args === undefined) throw new Error(`no cluster node on port ${port}`);
+        await killRedisProcess(procs[index] as RedisProcess, 'SIGKILL');
+        procs[index] = await spawnRedisServer(port, args);
+        await waitUntil(
+          async () =>
+            /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
+          STATE_OK_TIMEOUT_MS,
+          50,
+          `node ${port} back as an in-sync replica`,
+        );
       },
       async waitForFailover(deadPort, timeoutMs) {
         await waitUntil(

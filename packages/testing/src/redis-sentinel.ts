@@ -36,12 +36,24 @@ export interface RedisSentinelTopology {
   waitForNewPrimary(oldPort: number, timeoutMs: number): Promise<number>;
   /** Sends a signal to the data node on `port` (SIGSTOP, SIGCONT...); SIGKILL waits for the exit. */
   signal(port: number, signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Cuts the replicas of the primary on `port` off while it keeps serving the
+   * clients already connected: it gets a password its replicas do not know
+   * and drops their links. Every write from now on exists on the primary
+   * alone, the writes a failover throws away. reconnectReplicas() undoes it.
+   */
+  cutReplicas(port: number): Promise<void>;
+  /** Removes the password cutReplicas() set, so Sentinel can turn the node into a replica. */
+  reconnectReplicas(port: number): Promise<void>;
+  /** Waits until the data node on `port` is a replica in sync with the current primary. */
+  waitForReplica(port: number, timeoutMs: number): Promise<void>;
   /** This topology as the Redis of a test stack (stack.stop() leaves it running). */
   asTestRedis(): TestRedis;
   stop(): Promise<void>;
 }
 
 const NAME = 'aw-primary';
+const CUT_PASSWORD = 'replicas-cut-off';
 const SYNC_TIMEOUT_MS = 20_000;
 
 export async function startRedisSentinel(
@@ -174,6 +186,27 @@ export async function startRedisSentinel(
         if (!proc) throw new Error(`no data node on port ${port}`);
         if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
         else if (!proc.hasExited()) proc.child.kill(signal);
+      },
+      async cutReplicas(port) {
+        await redisProbe(port, ['CONFIG', 'SET', 'requirepass', CUT_PASSWORD]);
+        await redisProbe(port, ['CLIENT', 'KILL', 'TYPE', 'replica']);
+      },
+      async reconnectReplicas(port) {
+        const client = new Redis({ host: '127.0.0.1', port, password: CUT_PASSWORD });
+        try {
+          await client.config('SET', 'requirepass', '');
+        } finally {
+          client.disconnect();
+        }
+      },
+      async waitForReplica(port, timeoutMs) {
+        await waitUntil(
+          async () =>
+            /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
+          timeoutMs,
+          100,
+          `node ${port} back as an in-sync replica`,
+        );
       },
       asTestRedis: () => ({
         topology: 'single',
