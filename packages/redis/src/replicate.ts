@@ -8,6 +8,12 @@ export interface ReplicationPolicy {
   timeoutMs: number;
 }
 
+/** What the caller wrote: a key of every slot written, and connectionGeneration() taken before. */
+export interface WrittenSet {
+  keys: readonly string[];
+  generation: number;
+}
+
 /** The writes did not reach enough replicas in time: nothing may be reported as durable. */
 export class ReplicationTimeoutError extends Error {
   override readonly name = 'ReplicationTimeoutError';
@@ -19,28 +25,70 @@ export class ReplicationTimeoutError extends Error {
   }
 }
 
+const generations = new WeakMap<RedisClient, { value: number }>();
+
 /**
- * Waits until every write this client issued so far has reached `minReplicas`
- * replicas (Redis WAIT), or throws ReplicationTimeoutError after `timeoutMs`.
- * WAIT covers the writes of the connection it is sent on, so it goes on the
+ * A number that changes whenever a connection of `client` closes. WAIT only
+ * vouches for the writes of the connection it runs on: if the connection
+ * that wrote went away (a failover), a WAIT resent on its successor would
+ * answer for writes it never saw, the very writes a failover loses. Take
+ * the generation before writing and hand it to replicate().
+ */
+export function connectionGeneration(client: RedisClient): number {
+  let generation = generations.get(client);
+  if (generation === undefined) {
+    const counter = { value: 0 };
+    const bump = (): void => {
+      counter.value++;
+    };
+    if ('nodes' in client) {
+      const watched = new WeakSet<Redis>();
+      const watch = (node: Redis): void => {
+        if (watched.has(node)) return;
+        watched.add(node);
+        node.on('close', bump);
+      };
+      client.nodes('all').forEach(watch);
+      client.on('+node', (node: Redis) => {
+        bump();
+        watch(node);
+      });
+      client.on('-node', bump);
+    } else {
+      client.on('close', bump);
+    }
+    generations.set(client, counter);
+    generation = counter;
+  }
+  return generation.value;
+}
+
+/**
+ * Waits until the writes described by `written` have reached
+ * `policy.minReplicas` replicas (Redis WAIT), or throws
+ * ReplicationTimeoutError after `policy.timeoutMs`, or when a connection
+ * closed since the writes (see connectionGeneration). WAIT goes on the
  * connection that wrote: the client itself, or on a cluster the master
- * connections that hold `writtenKeys` (one key per slot written is enough).
- * Call it after the writes resolved and before telling anyone they are
- * durable. A no-op when minReplicas is 0.
+ * connections that hold `written.keys`. Call it after the writes resolved
+ * and before telling anyone they are durable. A no-op when minReplicas is 0.
  */
 export async function replicate(
   client: RedisClient,
-  minReplicas: number,
-  timeoutMs: number,
-  writtenKeys: readonly string[],
+  policy: ReplicationPolicy,
+  written: WrittenSet,
 ): Promise<void> {
+  const { minReplicas, timeoutMs } = policy;
   if (minReplicas <= 0) return;
-  const connections = 'nodes' in client ? mastersOf(client, writtenKeys) : [client];
+  const connections = 'nodes' in client ? mastersOf(client, written.keys) : [client];
   const counts = await Promise.all(
     connections.map((connection) => connection.wait(minReplicas, timeoutMs)),
   );
   const acknowledged = Math.min(...counts);
   if (acknowledged < minReplicas) throw new ReplicationTimeoutError(acknowledged, minReplicas);
+  // A WAIT answered by a successor connection says nothing about our writes.
+  if (connectionGeneration(client) !== written.generation) {
+    throw new ReplicationTimeoutError(0, minReplicas);
+  }
 }
 
 /** The master connections serving the slots of `keys` (every master while the slot map is unknown). */

@@ -188,8 +188,14 @@ export async function startRedisSentinel(
         else if (!proc.hasExited()) proc.child.kill(signal);
       },
       async cutReplicas(port) {
-        await redisProbe(port, ['CONFIG', 'SET', 'requirepass', CUT_PASSWORD]);
-        await redisProbe(port, ['CLIENT', 'KILL', 'TYPE', 'replica']);
+        // One connection: it stays authenticated after the password is set.
+        const client = new Redis({ host: '127.0.0.1', port });
+        try {
+          await client.config('SET', 'requirepass', CUT_PASSWORD);
+          await client.call('CLIENT', 'KILL', 'TYPE', 'replica');
+        } finally {
+          client.disconnect();
+        }
       },
       async reconnectReplicas(port) {
         const client = new Redis({ host: '127.0.0.1', port, password: CUT_PASSWORD });

@@ -5,6 +5,7 @@ import {
   type RedisTarget,
   type ReplicationPolicy,
   ReplicationTimeoutError,
+  connectionGeneration,
   createBlockingClient,
   replicate,
 } from '@agentwire/redis';
@@ -195,6 +196,7 @@ export class ShardConsumer {
     const { entries, malformed } = parseShardEntries(raw);
     if (entries.length > 0) {
       const persistTimer = options.metrics.persistSeconds.startTimer();
+      const generation = connectionGeneration(options.client);
       const outcome = await persistBatch(
         options.client,
         options.keys,
@@ -217,7 +219,7 @@ export class ShardConsumer {
         return this.processBatch(raw);
       }
       // No client may see an event that a failover can take back.
-      await this.replicated();
+      await this.replicated(generation);
       // Remembered once replicated: a batch nobody saw may be lost without a new epoch.
       options.history.recordBatch(options.lease.shard, outcome.mark, outcome.forwards);
       const forwardTimer = options.metrics.forwardSeconds.startTimer();
@@ -237,14 +239,15 @@ export class ShardConsumer {
   }
 
   /** WAIT until MIN_REPLICAS have the batch; a timeout throws, so the batch is processed again. */
-  private async replicated(): Promise<void> {
+  private async replicated(generation: number): Promise<void> {
     const { client, replication, metrics } = this.options;
     if (replication.minReplicas <= 0) return;
     const timer = metrics.replicationSeconds.startTimer();
     try {
-      await replicate(client, replication.minReplicas, replication.timeoutMs, [
-        this.options.keys.lease(this.options.lease.shard),
-      ]);
+      await replicate(client, replication, {
+        keys: [this.options.keys.lease(this.options.lease.shard)],
+        generation,
+      });
     } catch (error) {
       if (error instanceof ReplicationTimeoutError) metrics.replicationTimeouts.inc();
       throw error;

@@ -1,4 +1,4 @@
-import type { KeyLayout, RedisClient } from '@agentwire/redis';
+import type { KeyLayout, RedisClient, ReplicationPolicy } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeEnv } from './env.js';
@@ -17,6 +17,8 @@ export interface EdgeContext {
   readonly redis: RedisClient;
   /** Ingest appends: no offline queue, so a Redis outage answers 503 at once. */
   readonly ingestRedis: RedisClient;
+  /** MIN_REPLICAS / REPLICA_WAIT_MS: a 202 or `accepted` only once replicated. */
+  readonly replication: ReplicationPolicy;
   readonly registry: ConnectionRegistry<Connection>;
   /** Every open socket, welcomed or not (heartbeats, drain). */
   readonly connections: Set<Connection>;

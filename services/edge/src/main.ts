@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     keys,
     redis,
     ingestRedis,
+    replication: settings.replication,
     registry,
     connections: new Set(),
     connectionShared: {

@@ -1,7 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, Limits, validateIngestEvent, type AcceptedEvent } from '@agentwire/protocol';
-import { appendToIngest, ingestKeysOf, replicate, ReplicationTimeoutError } from '@agentwire/redis';
+import {
+  appendToIngest,
+  connectionGeneration,
+  ingestKeysOf,
+  replicate,
+  ReplicationTimeoutError,
+} from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { createBearerCheck, parseBearer } from './bearer.js';
@@ -117,15 +123,14 @@ export function createIngestHandler(
           return;
         }
         try {
+          const generation = connectionGeneration(ctx.ingestRedis);
           await appendToIngest(ctx.ingestRedis, ctx.keys, outcome.accepted);
           // MIN_REPLICAS > 0: a 202 only once the events survive the loss of the primary.
-          if (ctx.env.MIN_REPLICAS > 0) {
-            await replicate(
-              ctx.ingestRedis,
-              ctx.env.MIN_REPLICAS,
-              ctx.env.REPLICA_WAIT_MS,
-              ingestKeysOf(ctx.keys, outcome.accepted),
-            );
+          if (ctx.replication.minReplicas > 0) {
+            await replicate(ctx.ingestRedis, ctx.replication, {
+              keys: ingestKeysOf(ctx.keys, outcome.accepted),
+              generation,
+            });
           }
         } catch (error) {
           if (error instanceof ReplicationTimeoutError) {

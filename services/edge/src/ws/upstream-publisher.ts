@@ -1,6 +1,7 @@
 import { CloseCode, ErrorCode, type PublishFrame } from '@agentwire/protocol';
 import {
   appendUpstream,
+  connectionGeneration,
   replicate,
   type KeyLayout,
   type RedisClient,
@@ -81,6 +82,7 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
         unavailable(conn, frame.id);
         return;
       }
+      const generation = connectionGeneration(client);
       const append = appendUpstream(
         client,
         keys,
@@ -95,9 +97,7 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
         appendOptions,
       )
         .then(async (result) => {
-          await replicate(client, replication.minReplicas, replication.timeoutMs, [
-            keys.upstream(),
-          ]);
+          await replicate(client, replication, { keys: [keys.upstream()], generation });
           return result;
         })
         .then(
