@@ -1,5 +1,6 @@
 import type { KeyLayout, RedisClient, ReplicationPolicy } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
+import type { SessionOps } from './session-ops.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeEnv } from './env.js';
 import type { ExpiredNodes } from './expired-nodes.js';
@@ -20,6 +21,8 @@ export interface EdgeContext {
   /** MIN_REPLICAS / REPLICA_WAIT_MS: a 202 or `accepted` only once replicated. */
   readonly replication: ReplicationPolicy;
   readonly registry: ConnectionRegistry<Connection>;
+  /** openSession / closeSession calls in flight per user (the route reconciler skips those users). */
+  readonly sessionOps: SessionOps;
   /** Every open socket, welcomed or not (heartbeats, drain). */
   readonly connections: Set<Connection>;
   readonly connectionShared: ConnectionShared;

@@ -21,7 +21,8 @@ import { readInboxStartId, startInboxReader } from './inbox-reader.js';
 import { createJwtVerifier } from './jwt-verifier.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startNodeHeartbeat } from './node-heartbeat.js';
-import { restoreRoutes } from './route-restorer.js';
+import { reconcileRoutes, runRouteReconciler } from './route-reconciler.js';
+import { SessionOps } from './session-ops.js';
 import { checkShardAgreement } from './shard-agreement.js';
 import { isNativeUws } from './uws-native-check.js';
 import type { Connection } from './ws/connection.js';
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
   );
   const loops = new AbortController();
   const registry = new ConnectionRegistry<Connection>();
+  const sessionOps = new SessionOps();
+  const routes = { client: redis, keys, nodeId: env.NODE_ID, registry, sessionOps };
   // Alive first: a reaper that sees the fresh heartbeat leaves this node id alone.
   await startNodeHeartbeat({
     client: redis,
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
     logger,
     signal: loops.signal,
     onRevived: async () => {
-      const users = await restoreRoutes(redis, keys, env.NODE_ID, registry);
+      const users = await reconcileRoutes(routes);
       if (users > 0) logger.warn({ users }, 'node was taken for dead; routes restored');
     },
   });
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
     ingestRedis,
     replication: settings.replication,
     registry,
+    sessionOps,
     connections: new Set(),
     connectionShared: {
       limits: {
@@ -179,6 +183,7 @@ async function main(): Promise<void> {
     signal: loops.signal,
   });
   startHeartbeatSweeper(ctx.connections, env.HEARTBEAT_MS, loops.signal);
+  const reconciling = runRouteReconciler(routes, env.ROUTE_RECONCILE_MS, logger, loops.signal);
   startConnectionSweeper({
     connections: ctx.connections,
     ackTimeoutMs: env.ACK_TIMEOUT_MS,
@@ -218,7 +223,7 @@ async function main(): Promise<void> {
       await Promise.race([Promise.allSettled([...ctx.inFlight]), sleep(100)]);
     }
     loops.abort();
-    await reader.done;
+    await Promise.all([reader.done, reconciling]);
     await Promise.all([closeRedis(redis), closeRedis(ingestRedis)]);
     logger.info('stopped');
     process.exit(0);
