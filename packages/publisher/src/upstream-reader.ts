@@ -2,6 +2,7 @@ import {
   type KeyLayout,
   type RedisClient,
   type UpstreamMessage,
+  ensureConsumerGroup,
   parseUpstreamFields,
 } from '@agentwire/redis';
 
@@ -33,11 +34,7 @@ export class UpstreamReader {
   async *messages(signal: AbortSignal): AsyncGenerator<UpstreamMessage & { entryId: string }> {
     const { client, keys, consumer } = this.options;
     const stream = keys.upstream();
-    try {
-      await client.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!/BUSYGROUP/.test(String(error))) throw error;
-    }
+    await ensureConsumerGroup(client, stream, this.group);
     let cursor = '0';
     while (!signal.aborted) {
       const reply = (await client.xreadgroup(

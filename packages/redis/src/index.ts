@@ -1,3 +1,4 @@
+export * from './consumer-group.js';
 export * from './inbox-stream.js';
 export * from './ingest-stream.js';
 export * from './key-layout.js';

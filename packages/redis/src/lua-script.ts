@@ -52,6 +52,7 @@ export const Scripts = {
   recordAck: new LuaScript('record-ack-1.lua'),
   markNotified: new LuaScript('mark-notified-1.lua'),
   rotateEpochs: new LuaScript('rotate-epochs-1.lua'),
+  ensureGroup: new LuaScript('ensure-group-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */

@@ -7,6 +7,7 @@ import {
   ReplicationTimeoutError,
   connectionGeneration,
   createBlockingClient,
+  ensureConsumerGroup,
   replicate,
 } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
@@ -124,30 +125,44 @@ export class ShardConsumer {
     }
   }
 
-  /** Reads entries never delivered to the group; blocks (briefly) only when asked. */
+  /**
+   * Reads entries never delivered to the group; blocks (briefly) only when asked.
+   * The typed command, not `call('XREADGROUP', ...)`: a cluster client routes
+   * (and auto-pipelines) `call` by the slot of its first argument, the word
+   * XREADGROUP, not by the stream.
+   */
   private async readNew(reader: RedisClient, block: boolean): Promise<RawStreamEntries> {
     const { consumerName, batchSize } = this.options;
-    const args: Array<string | number> = [
-      'GROUP',
-      CONSUMER_GROUP,
-      consumerName,
-      'COUNT',
-      batchSize,
-    ];
-    if (block) args.push('BLOCK', this.blockMs);
-    args.push('STREAMS', this.stream, '>');
-    const reply = (await reader.call('XREADGROUP', ...args)) as Array<
-      [string, RawStreamEntries]
-    > | null;
+    const reply = (
+      block
+        ? await reader.xreadgroup(
+            'GROUP',
+            CONSUMER_GROUP,
+            consumerName,
+            'COUNT',
+            batchSize,
+            'BLOCK',
+            this.blockMs,
+            'STREAMS',
+            this.stream,
+            '>',
+          )
+        : await reader.xreadgroup(
+            'GROUP',
+            CONSUMER_GROUP,
+            consumerName,
+            'COUNT',
+            batchSize,
+            'STREAMS',
+            this.stream,
+            '>',
+          )
+    ) as Array<[string, RawStreamEntries]> | null;
     return reply?.[0]?.[1] ?? [];
   }
 
   private async ensureGroup(): Promise<void> {
-    try {
-      await this.options.client.xgroup('CREATE', this.stream, CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!/BUSYGROUP/.test(String(error))) throw error;
-    }
+    await ensureConsumerGroup(this.options.client, this.stream, CONSUMER_GROUP);
   }
 
   /** Moves every pending entry of other consumers (former owners) to this one. */

@@ -108,6 +108,9 @@ export async function runDeliveryUnderFault(
     subscribers.forEach((s) => s.stop());
   }
 
+  if (process.env.AW_DEBUG_DELIVERY) {
+    for (const p of stack.buffers) console.info(p.name, p.port, p.output().slice(-3000));
+  }
   let longestPauseMs = 0;
   let lostAccepted = 0;
   subscribers.forEach((subscriber, i) => {
