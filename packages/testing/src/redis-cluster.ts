@@ -9,6 +9,8 @@ import {
   missingBinaryError,
   spawnRedisOnFreePort,
   spawnRedisServer,
+  signalRedisNode,
+  waitForInSyncReplica,
   type RedisProcess,
 } from './redis-process.js';
 import { waitUntil } from './wait-until.js';
@@ -112,25 +114,14 @@ export async function startRedisCluster(
       ports,
       nodes: addresses.join(','),
       masterPorts,
-      async signal(port, signal) {
-        const proc = procs.find((candidate) => candidate.port === port);
-        if (!proc) throw new Error(`no cluster node on port ${port}`);
-        if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
-        else if (!proc.hasExited()) proc.child.kill(signal);
-      },
+      signal: (port, signal) => signalRedisNode(procs, port, signal),
       async restart(port) {
         const index = procs.findIndex((candidate) => candidate.port === port);
         const args = argsOf.get(port);
         if (index < 0 || args === undefined) throw new Error(`no cluster node on port ${port}`);
         await killRedisProcess(procs[index] as RedisProcess, 'SIGKILL');
         procs[index] = await spawnRedisServer(port, args);
-        await waitUntil(
-          async () =>
-            /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
-          STATE_OK_TIMEOUT_MS,
-          50,
-          `node ${port} back as an in-sync replica`,
-        );
+        await waitForInSyncReplica(port, STATE_OK_TIMEOUT_MS);
       },
       async waitForFailover(deadPort, timeoutMs) {
         await waitUntil(

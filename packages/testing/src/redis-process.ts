@@ -3,7 +3,7 @@ import { trackChild } from './child-registry.js';
 import { getFreePort } from './free-port.js';
 import { OutputRing } from './output-ring.js';
 import { redisProbe } from './redis-probe.js';
-import { sleep } from './wait-until.js';
+import { sleep, waitUntil } from './wait-until.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const POLL_MS = 25;
@@ -146,4 +146,26 @@ export async function spawnRedisOnFreePort(
     }
   }
   throw lastError;
+}
+
+/** Sends `signal` to the node of `procs` on `port`; SIGKILL waits for the exit. */
+export async function signalRedisNode(
+  procs: readonly RedisProcess[],
+  port: number,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  const proc = procs.find((candidate) => candidate.port === port);
+  if (!proc) throw new Error(`no Redis node on port ${port}`);
+  if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
+  else if (!proc.hasExited()) proc.child.kill(signal);
+}
+
+/** Waits until the node on `port` is a replica whose link to its primary is up. */
+export async function waitForInSyncReplica(port: number, timeoutMs: number): Promise<void> {
+  await waitUntil(
+    async () => /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
+    timeoutMs,
+    50,
+    `node ${port} an in-sync replica`,
+  );
 }

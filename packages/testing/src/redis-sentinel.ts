@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 import { redisProbe } from './redis-probe.js';
-import { killRedisProcess, spawnRedisOnFreePort, type RedisProcess } from './redis-process.js';
+import {
+  killRedisProcess,
+  signalRedisNode,
+  spawnRedisOnFreePort,
+  waitForInSyncReplica,
+  type RedisProcess,
+} from './redis-process.js';
 import type { TestRedis } from './test-redis.js';
 import { waitUntil } from './wait-until.js';
 
@@ -181,12 +187,7 @@ export async function startRedisSentinel(
         );
         return found;
       },
-      async signal(port, signal) {
-        const proc = data.find((candidate) => candidate.port === port);
-        if (!proc) throw new Error(`no data node on port ${port}`);
-        if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
-        else if (!proc.hasExited()) proc.child.kill(signal);
-      },
+      signal: (port, signal) => signalRedisNode(data, port, signal),
       async cutReplicas(port) {
         // One connection: it stays authenticated after the password is set.
         const client = new Redis({ host: '127.0.0.1', port });
@@ -205,15 +206,7 @@ export async function startRedisSentinel(
           client.disconnect();
         }
       },
-      async waitForReplica(port, timeoutMs) {
-        await waitUntil(
-          async () =>
-            /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
-          timeoutMs,
-          100,
-          `node ${port} back as an in-sync replica`,
-        );
-      },
+      waitForReplica: (port, timeoutMs) => waitForInSyncReplica(port, timeoutMs),
       asTestRedis: () => ({
         topology: 'single',
         env,

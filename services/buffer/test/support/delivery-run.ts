@@ -96,21 +96,10 @@ export async function runDeliveryUnderFault(
         50,
       );
     }
-  } catch (error) {
-    if (process.env.AW_DEBUG_DELIVERY) {
-      subscribers.forEach((s, i) =>
-        console.info(users[i], 'received', s.received.length, 'accepted', load.acceptedByUser.get(users[i] as string)?.length, 'epochChanges', s.epochChanges, 'connects', s.connects, 'gaps', s.gapsDetected, 'lastSeq', s.position, 'stored', histories.get(users[i] as string)?.ids.length, s.currentEpoch, histories.get(users[i] as string)?.epoch),
-      );
-      for (const p of [...stack.buffers, ...stack.edges]) console.info(p.name, p.port, p.output().slice(-6000));
-    }
-    throw error;
   } finally {
     subscribers.forEach((s) => s.stop());
   }
 
-  if (process.env.AW_DEBUG_DELIVERY) {
-    for (const p of stack.buffers) console.info(p.name, p.port, p.output().slice(-3000));
-  }
   let longestPauseMs = 0;
   let lostAccepted = 0;
   subscribers.forEach((subscriber, i) => {
