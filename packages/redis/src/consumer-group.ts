@@ -1,4 +1,4 @@
-import { Scripts } from './lua-script.js';
+import { Scripts, type ScriptReply } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
 
 /**
@@ -11,4 +11,14 @@ export async function ensureConsumerGroup(
   group: string,
 ): Promise<boolean> {
   return (await Scripts.ensureGroup.run(client, [stream], [group])) === 1;
+}
+
+/** XINFO GROUPS of `stream` (one flat field/value list per group); safe on a cluster. */
+export async function readConsumerGroups(
+  client: RedisClient,
+  stream: string,
+): Promise<Array<Array<string | number>>> {
+  return (await Scripts.streamGroups.run(client, [stream], [])) as ScriptReply[] as Array<
+    Array<string | number>
+  >;
 }

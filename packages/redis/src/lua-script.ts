@@ -53,6 +53,7 @@ export const Scripts = {
   markNotified: new LuaScript('mark-notified-1.lua'),
   rotateEpochs: new LuaScript('rotate-epochs-1.lua'),
   ensureGroup: new LuaScript('ensure-group-1.lua'),
+  streamGroups: new LuaScript('stream-groups-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */
