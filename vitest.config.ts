@@ -23,11 +23,13 @@ export default defineConfig({
           exclude: [
             '**/node_modules/**',
             '**/dist/**',
-            // They pause, kill and restart a single Redis of their own (or start
-            // `npm start`, which runs one): nothing to repeat on the cluster run.
+            // They pause, kill and restart a Redis of their own (a single one, a
+            // Sentinel topology, a cluster with replicas, or the one `npm start`
+            // runs): nothing to repeat on the cluster run.
             ...(process.env.AW_TEST_TOPOLOGY === 'cluster'
               ? [
                   '**/redis-restart.int.test.ts',
+                  '**/redis-failover.int.test.ts',
                   '**/stop-under-redis-fault.int.test.ts',
                   'scripts/test/**',
                 ]

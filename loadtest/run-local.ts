@@ -36,6 +36,9 @@ the WebSocket fleet at each rate, samples CPU and RSS of every process every
   --grace S              late-delivery grace, 0..60 (default 10)
   --transport T          fleet clients over websocket (default) or sse
   --aof always|everysec  run the private Redis with an append-only file (default: no persistence)
+  --replicas N           give the private Redis N replicas and 3 Sentinels (services connect
+                         through REDIS_SENTINELS), 0..2 (default 0: a lone Redis)
+  --min-replicas N       MIN_REPLICAS of the services, 0..replicas (default 0)
   --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
                          below 20% for 10 s: other work on a shared host skews every number
   --out DIR              report root (default loadtest/reports)
@@ -66,6 +69,8 @@ runCli(USAGE, async () => {
     grace: { type: 'string' },
     out: { type: 'string' },
     aof: { type: 'string' },
+    replicas: { type: 'string' },
+    'min-replicas': { type: 'string' },
     'wait-quiet': { type: 'string' },
     target: { type: 'string' },
     'buffer-metrics': { type: 'string' },
@@ -120,7 +125,15 @@ runCli(USAGE, async () => {
       const buffers = numberArg(values, 'buffers', 1, { min: 1, max: 4 });
       console.error(`starting Redis, ${buffers} buffer(s), ${edges} edge(s)...`);
       const aof = aofArg(values.aof);
-      local = await startLocalStack({ edges, buffers, ...(aof ? { aof } : {}) });
+      const replicas = numberArg(values, 'replicas', 0, { min: 0, max: 2 });
+      const minReplicas = numberArg(values, 'min-replicas', 0, { min: 0, max: replicas });
+      local = await startLocalStack({
+        edges,
+        buffers,
+        replicas,
+        env: { MIN_REPLICAS: String(minReplicas) },
+        ...(aof ? { aof } : {}),
+      });
       system = {
         edgeUrls: local.stack.edges.map((edge) => edge.url),
         wsUrls: local.stack.edges.map((edge) => edge.wsUrl),
@@ -132,7 +145,11 @@ runCli(USAGE, async () => {
         description: {
           edges,
           buffers,
-          redisPersistence: aof ? `AOF, appendfsync ${aof}` : 'no persistence',
+          redisPersistence:
+            (aof ? `AOF, appendfsync ${aof}` : 'no persistence') +
+            (replicas > 0
+              ? `, ${replicas} replicas + 3 Sentinels, MIN_REPLICAS=${minReplicas}`
+              : ''),
           env: local.publicEnv,
         },
       };

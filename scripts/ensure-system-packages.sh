@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages agentwire's start and test commands need, when absent.
-# Usage: scripts/ensure-system-packages.sh [redis] [chromium]
+# Usage: scripts/ensure-system-packages.sh [redis] [sentinel] [chromium]
 set -euo pipefail
 
 missing=()
 for want in "$@"; do
   case "$want" in
     redis) command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) ;;
+    sentinel) command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel) ;;
     chromium) [ -x /usr/bin/chromium ] || missing+=(chromium) ;;
     *) echo "ensure-system-packages: unknown package group '$want'" >&2; exit 2 ;;
   esac

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 
-bash scripts/ensure-system-packages.sh redis chromium
+bash scripts/ensure-system-packages.sh redis sentinel chromium
 bash scripts/ensure-kubectl.sh
 [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
 

@@ -132,7 +132,9 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
 
 /** Exactly one way to reach Redis, and it is not empty. */
 function expectOneRedisSetting(env: Map<string, IEnvVar>): void {
-  const set = ['REDIS_URL', 'REDIS_CLUSTER_NODES'].filter((name) => env.get(name)?.value);
+  const set = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter(
+    (name) => env.get(name)?.value,
+  );
   expect(set).toHaveLength(1);
 }
 
@@ -420,6 +422,9 @@ const NOT_IN_BASE_CONFIG = new Set([
   'METRICS_PORT',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_PASSWORD',
   'NODE_ID',
   'BUFFER_ID',
   'JWT_SECRET',

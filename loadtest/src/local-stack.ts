@@ -1,4 +1,11 @@
-import { redisProbe, startRedis, startStack, type Stack, type TestRedis } from '@agentwire/testing';
+import {
+  redisProbe,
+  startRedis,
+  startRedisSentinel,
+  startStack,
+  type Stack,
+  type TestRedis,
+} from '@agentwire/testing';
 import { Redis } from 'ioredis';
 import { infoField } from './machine-info.js';
 
@@ -13,6 +20,11 @@ export interface LocalStackOptions {
    * Unset: no persistence, like the test fixtures.
    */
   aof?: 'always' | 'everysec';
+  /**
+   * Replicas of a private primary watched by 3 Sentinels (the services
+   * connect through them). 0 or unset: a lone Redis. Not with `aof`.
+   */
+  replicas?: number;
 }
 
 /** A running private stack plus what the benchmark needs to know about it. */
@@ -44,7 +56,14 @@ const SECRET_NAMES = new Set(['JWT_SECRET', 'INGEST_TOKEN']);
  * via @agentwire/testing, and finds the Redis pids through INFO server.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const redis = options.aof ? await persistentRedis(options.aof) : undefined;
+  const sentinel = options.replicas
+    ? await startRedisSentinel({ replicas: options.replicas })
+    : undefined;
+  const redis = sentinel
+    ? { ...sentinel.asTestRedis(), stop: () => sentinel.stop() }
+    : options.aof
+      ? await persistentRedis(options.aof)
+      : undefined;
   let stack: Stack;
   try {
     stack = await startStack({
@@ -69,7 +88,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
   }
   try {
-    const redisPorts = redisPortsOf(stack.env);
+    const redisPorts = sentinel ? sentinel.dataPorts : redisPortsOf(stack.env);
     const pids: Array<{ name: string; pid: number }> = [];
     let redisVersion = 'unknown';
     for (const [i, port] of redisPorts.entries()) {

@@ -2,6 +2,7 @@ import {
   type KeyLayout,
   type RedisClient,
   type UpstreamMessage,
+  ensureConsumerGroup,
   parseUpstreamFields,
 } from '@agentwire/redis';
 
@@ -40,13 +41,9 @@ export class UpstreamReader {
     const { client, keys, consumer } = this.options;
     const stream = keys.upstream();
     const aborted = abortedPromise(signal);
-    try {
-      const created = client.xgroup('CREATE', stream, this.group, '0', 'MKSTREAM');
-      created.catch(() => undefined); // may settle after an abort, when nobody waits for it
-      await Promise.race([created, aborted]);
-    } catch (error) {
-      if (!/BUSYGROUP/.test(String(error))) throw error;
-    }
+    const created = ensureConsumerGroup(client, stream, this.group);
+    created.catch(() => undefined); // may settle after an abort, when nobody waits for it
+    await Promise.race([created, aborted]);
     let cursor = '0';
     while (!signal.aborted) {
       const read = client.xreadgroup(

@@ -12,7 +12,9 @@
     ARGV[1]  node id
     ARGV[2]  client's lastSeq, or -1 when absent
     ARGV[3]  client's epoch, or '' when absent
-    ARGV[4]  epoch to use when the user has no history yet
+    ARGV[4]  epoch to use when the user has no history yet, or when the
+             client proves the history lost writes (lastSeq > latest seq
+             under the same epoch)
     ARGV[5]  retention (ms): lifetime of a fresh meta hash
     ARGV[6]  max connections per user (0 = unlimited)
     ARGV[7]  replay page size
@@ -78,6 +80,14 @@ if lastSeq >= 0 then
     from = oldest
   elseif lastSeq > latest then
     resumed = 0
+    if clientEpoch == epoch then
+      -- The client saw seqs this history no longer has (a failover or a
+      -- restore took writes back): those seqs will be handed to other
+      -- events. A new epoch makes every client of the user resync.
+      epoch = freshEpoch
+      redis.call('HSET', metaKey, 'epoch', epoch)
+      from = oldest
+    end
   elseif lastSeq + 1 < oldest then
     resumed = 0
     from = oldest

@@ -31,18 +31,30 @@
     ARGV[10] number of shards in the call, S
     then per shard, S times:
       key base ("aw:{s3}:"), lease key, lease value ("owner|token"),
-      ingest stream key, entry count N, extra ack count M,
+      ingest stream key, history mark the caller last saw for the shard
+      ('' when unknown), entry count N, extra ack count M,
       N x 5 values (entryId, eventId, userId, critical 1/0, body),
       M entry ids to acknowledge without processing (malformed entries)
 
-  Output: { fenced, statuses, forwards }
-    fenced    per shard of the call, 1 when its lease is not held (its
-              entries were left untouched and pending), else 0
-    statuses  per entry of unfenced shards, in input order: 0 duplicate,
-              1 new, 2 redelivery
-    forwards  forwarding mode: {} (done here). Otherwise, per entry of an
-              unfenced shard that is not a duplicate: seq (0 when not
-              critical), frame, epoch, userId, routeCount, node ids...
+  Output: { shards, statuses, forwards }
+    shards    per shard of the call, two values: code and mark. Code 0: done,
+              mark is the shard's history mark after the call. Code -1
+              (fenced): the lease is not held; code -3 (history lost): the
+              stored mark is below the caller's, mark is the stored one. A
+              shard with a non-zero code is left untouched (entries pending).
+    statuses  per entry of done shards, in input order: 0 duplicate, 1 new,
+              2 redelivery
+    forwards  per accepted entry of done shards: shard index (1-based in the
+              call), seq (0 when not critical), frame, epoch, userId,
+              routeCount, node ids... In forwarding mode only critical
+              entries, with frame '' and no nodes (the caller remembers what
+              it wrote, for the history mark).
+
+  History mark: a counter in the shard's slot (aw:{sN}:hist), incremented by
+  every call that appends to a log of the shard. It only goes backwards when
+  Redis lost writes (a failover, a restore), so a caller that remembers the
+  last value it got detects the loss before it hands out a seq that a client
+  may already have seen (docs/operations.md, "Lost history").
 ]]
 local now = tonumber(ARGV[1])
 local retentionMs = tonumber(ARGV[2])
@@ -116,11 +128,13 @@ local function userState(base, userId)
   return user
 end
 
-local fenced = {}
+local shardResults = {}
 local statuses = {}
--- Accepted entries in input order: { seq, body, user }.
+-- Accepted entries in input order: { seq, body, user, shard index }.
 local accepted = {}
 local acks = {}
+-- Per shard done: { history key, appended anything }.
+local marks = {}
 
 local at = 11
 for s = 1, shardCount do
@@ -128,16 +142,29 @@ for s = 1, shardCount do
   local leaseKey = ARGV[at + 1]
   local leaseValue = ARGV[at + 2]
   local ingestKey = ARGV[at + 3]
-  local entryCount = tonumber(ARGV[at + 4])
-  local extraAcks = tonumber(ARGV[at + 5])
-  local first = at + 6
+  local expectedMark = tonumber(ARGV[at + 4])
+  local entryCount = tonumber(ARGV[at + 5])
+  local extraAcks = tonumber(ARGV[at + 6])
+  local first = at + 7
   local afterEntries = first + entryCount * 5
   at = afterEntries + extraAcks
 
+  local historyKey = base .. 'hist'
+  local storedMark = 0
+  local code = 0
   if redis.call('GET', leaseKey) ~= leaseValue then
-    fenced[s] = 1
+    code = -1
   else
-    fenced[s] = 0
+    storedMark = tonumber(redis.call('GET', historyKey) or '0')
+    if expectedMark and storedMark < expectedMark then
+      code = -3
+    end
+  end
+  shardResults[#shardResults + 1] = code
+  shardResults[#shardResults + 1] = storedMark
+  if code == 0 then
+    local mark = { historyKey, false, #shardResults }
+    marks[#marks + 1] = mark
     local ids = {}
     for i = first, afterEntries - 1, 5 do
       local entryId = ARGV[i]
@@ -173,12 +200,13 @@ for s = 1, shardCount do
         seq = candidate
         user.seq = seq
         user.appended = true
+        mark[2] = true
         redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
           'f', frameOf(seq, body), 't', now)
       end
       statuses[#statuses + 1] = status
       if status ~= 0 then
-        accepted[#accepted + 1] = { seq, body, user }
+        accepted[#accepted + 1] = { seq, body, user, s }
       end
     end
     for i = afterEntries, at - 1 do
@@ -211,6 +239,14 @@ for _, user in pairs(users) do
   user.nodes = redis.call('HKEYS', user.base .. 'routes')
 end
 
+-- Every shard that appended moves its history mark on.
+for m = 1, #marks do
+  local mark = marks[m]
+  if mark[2] then
+    shardResults[mark[3]] = redis.call('INCR', mark[1])
+  end
+end
+
 local forwards = {}
 for r = 1, #accepted do
   local item = accepted[r]
@@ -225,7 +261,16 @@ for r = 1, #accepted do
       redis.call('XADD', inboxPrefix .. nodes[n] .. inboxSuffix, 'MAXLEN', '~', inboxMaxLen, '*',
         'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
     end
+    if seq > 0 then
+      forwards[#forwards + 1] = item[4]
+      forwards[#forwards + 1] = seq
+      forwards[#forwards + 1] = ''
+      forwards[#forwards + 1] = epoch
+      forwards[#forwards + 1] = user.userId
+      forwards[#forwards + 1] = 0
+    end
   else
+    forwards[#forwards + 1] = item[4]
     forwards[#forwards + 1] = seq
     forwards[#forwards + 1] = frame
     forwards[#forwards + 1] = epoch
@@ -245,4 +290,4 @@ for a = 1, #acks do
   end
 end
 
-return { fenced, statuses, forwards }
+return { shardResults, statuses, forwards }

@@ -1,4 +1,5 @@
 export * from './close-redis-client.js';
+export * from './consumer-group.js';
 export * from './inbox-stream.js';
 export * from './history-store.js';
 export * from './ingest-stream.js';
@@ -9,3 +10,4 @@ export * from './redis-client.js';
 export * from './session-store.js';
 export * from './shard-agreement.js';
 export * from './upstream-stream.js';
+export * from './replicate.js';

@@ -47,3 +47,10 @@ export async function appendToIngest(
   }
   await Promise.all(writes);
 }
+
+/** The ingest streams `events` go to, once each (for replicate() on a cluster). */
+export function ingestKeysOf(keys: KeyLayout, events: readonly IngestEntry[]): string[] {
+  const streams = new Set<string>();
+  for (const event of events) streams.add(keys.ingest(keys.shardOf(event.userId)));
+  return [...streams];
+}

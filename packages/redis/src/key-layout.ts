@@ -18,6 +18,12 @@ export interface KeyLayout {
   lease(shard: number): string;
   fence(shard: number): string;
   shardUsers(shard: number): string;
+  /**
+   * Counter of the shard's persisted batches (the history mark): the buffer
+   * remembers the last value it saw; a stored value below it means a failover
+   * or a restore took writes back (docs/operations.md, "Lost history").
+   */
+  shardHistory(shard: number): string;
   userMeta(userId: string): string;
   userLog(userId: string): string;
   userRoutes(userId: string): string;
@@ -58,6 +64,7 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     lease: (shard) => `${shardBase(shard)}lease`,
     fence: (shard) => `${shardBase(shard)}fence`,
     shardUsers: (shard) => `${shardBase(shard)}users`,
+    shardHistory: (shard) => `${shardBase(shard)}hist`,
     userMeta: (userId) => `${userBase(userId)}meta`,
     userLog: (userId) => `${userBase(userId)}log`,
     userRoutes: (userId) => `${userBase(userId)}routes`,

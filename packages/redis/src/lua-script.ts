@@ -52,10 +52,15 @@ export const Scripts = {
   recordAck: new LuaScript('record-ack-1.lua'),
   markNotified: new LuaScript('mark-notified-1.lua'),
   readHistory: new LuaScript('read-history-2.lua'),
+  rotateEpochs: new LuaScript('rotate-epochs-1.lua'),
+  ensureGroup: new LuaScript('ensure-group-1.lua'),
+  streamGroups: new LuaScript('stream-groups-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */
 export const ScriptCode = {
   Fenced: -1,
   UserLimitReached: -2,
+  /** persist-batch: the shard's history mark went backwards (writes were lost). */
+  HistoryLost: -3,
 } as const;

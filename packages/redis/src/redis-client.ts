@@ -3,10 +3,17 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 export type RedisClient = Redis | Cluster;
 
 export interface RedisTarget {
-  /** Single Redis, e.g. redis://127.0.0.1:6379. Ignored when clusterNodes is set. */
+  /** Single Redis, e.g. redis://127.0.0.1:6379. Ignored when clusterNodes or sentinels is set. */
   url?: string;
   /** Redis Cluster seed nodes, host:port each. */
   clusterNodes?: string[];
+  /** Redis Sentinels, host:port each: the primary is found and followed through them. */
+  sentinels?: string[];
+  /** Name of the primary the Sentinels monitor. @default mymaster */
+  sentinelName?: string;
+  sentinelPassword?: string;
+  /** Password of the data nodes. */
+  password?: string;
 }
 
 export interface RedisClientOptions {
@@ -47,6 +54,7 @@ export function createRedisClient(target: RedisTarget, options: RedisClientOptio
     retryStrategy: retryDelay,
     reconnectOnError: (error) => /READONLY|LOADING/.test(error.message),
     lazyConnect: false,
+    ...(target.password !== undefined && { password: target.password }),
   };
   if (target.clusterNodes && target.clusterNodes.length > 0) {
     const clusterOptions: ClusterOptions = {
@@ -56,13 +64,27 @@ export function createRedisClient(target: RedisTarget, options: RedisClientOptio
       clusterRetryStrategy: retryDelay,
       slotsRefreshTimeout: 2000,
     };
-    const seeds = target.clusterNodes.map((node) => {
-      const [host, port] = node.split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port) };
+    return new Cluster(target.clusterNodes.map(hostPort), clusterOptions);
+  }
+  if (target.sentinels && target.sentinels.length > 0) {
+    return new Redis({
+      ...common,
+      sentinels: target.sentinels.map(hostPort),
+      name: target.sentinelName ?? 'mymaster',
+      ...(target.sentinelPassword !== undefined && { sentinelPassword: target.sentinelPassword }),
+      sentinelRetryStrategy: retryDelay,
+      // A paused (SIGSTOP) primary never closes our sockets: without this a
+      // client would wait on it forever. Sentinel's +switch-master makes
+      // every client drop its connection and ask for the new primary.
+      failoverDetector: true,
     });
-    return new Cluster(seeds, clusterOptions);
   }
   return new Redis(target.url ?? 'redis://127.0.0.1:6379', common);
+}
+
+function hostPort(node: string): { host: string; port: number } {
+  const [host, port] = node.split(':');
+  return { host: host ?? '127.0.0.1', port: Number(port) };
 }
 
 /** A client for blocking reads (XREAD BLOCK): its own connection, never auto-pipelined. */

@@ -2,7 +2,16 @@ export { getFreePort } from './free-port.js';
 export { sleep, waitUntil } from './wait-until.js';
 export { uniquePrefix } from './unique-prefix.js';
 export { startRedis, type RedisServer, type StartRedisOptions } from './redis-server.js';
-export { startRedisCluster, type RedisClusterServer } from './redis-cluster.js';
+export {
+  startRedisCluster,
+  type RedisClusterServer,
+  type StartClusterOptions,
+} from './redis-cluster.js';
+export {
+  startRedisSentinel,
+  type RedisSentinelTopology,
+  type StartSentinelOptions,
+} from './redis-sentinel.js';
 export { RedisStartError } from './redis-process.js';
 export { cleanUpRedisFault } from './redis-fault-cleanup.js';
 export { redisProbe } from './redis-probe.js';

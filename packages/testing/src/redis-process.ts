@@ -3,7 +3,7 @@ import { trackChild } from './child-registry.js';
 import { getFreePort } from './free-port.js';
 import { OutputRing } from './output-ring.js';
 import { redisProbe } from './redis-probe.js';
-import { sleep } from './wait-until.js';
+import { sleep, waitUntil } from './wait-until.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const POLL_MS = 25;
@@ -31,18 +31,26 @@ export class RedisStartError extends Error {
 
 /** The error for a missing Redis binary: the fixtures never skip, they say how to fix the machine. */
 export function missingBinaryError(binary: string): Error {
+  const debianPackage = binary === 'redis-sentinel' ? 'redis-sentinel' : 'redis-server';
   return new Error(
-    `${binary} was not found on PATH. Integration tests need a local Redis: apt-get install -y redis-server`,
+    `${binary} was not found on PATH. Integration tests need a local Redis: apt-get install -y ${debianPackage}`,
   );
 }
+
+/** redis-server, or redis-sentinel (the same server in Sentinel mode: no data set to load). */
+export type RedisBinary = 'redis-server' | 'redis-sentinel';
 
 /**
  * Spawns `redis-server <args>` listening on `port` and resolves once it answers
  * PING and has finished loading its data set (AOF replay after a restart).
  */
-export async function spawnRedisServer(port: number, args: string[]): Promise<RedisProcess> {
+export async function spawnRedisServer(
+  port: number,
+  args: string[],
+  binary: RedisBinary = 'redis-server',
+): Promise<RedisProcess> {
   const ring = new OutputRing();
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   child.stdout?.on('data', (chunk: Buffer) => ring.write(chunk));
   child.stderr?.on('data', (chunk: Buffer) => ring.write(chunk));
@@ -56,7 +64,7 @@ export async function spawnRedisServer(port: number, args: string[]): Promise<Re
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       // ENOENT: no binary, and no 'exit' event will follow.
-      spawnError = err.code === 'ENOENT' ? missingBinaryError('redis-server') : err;
+      spawnError = err.code === 'ENOENT' ? missingBinaryError(binary) : err;
       exited = true;
       resolve();
     });
@@ -76,16 +84,16 @@ export async function spawnRedisServer(port: number, args: string[]): Promise<Re
     if (exited) {
       const output = ring.text();
       throw new RedisStartError(
-        `redis-server on port ${port} exited before it was ready:\n${output}`,
+        `${binary} on port ${port} exited before it was ready:\n${output}`,
         /Address already in use/i.test(output),
       );
     }
-    if (await isReady(port)) return proc;
+    if (await isReady(port, binary)) return proc;
     if (Date.now() >= deadline) {
       child.kill('SIGKILL');
       await exitedPromise;
       throw new Error(
-        `redis-server on port ${port} not ready within ${READY_TIMEOUT_MS} ms:\n${ring.text()}`,
+        `${binary} on port ${port} not ready within ${READY_TIMEOUT_MS} ms:\n${ring.text()}`,
       );
     }
     await sleep(POLL_MS);
@@ -93,9 +101,10 @@ export async function spawnRedisServer(port: number, args: string[]): Promise<Re
 }
 
 /** True once PING answers PONG and INFO says no data set is being loaded. */
-async function isReady(port: number): Promise<boolean> {
+async function isReady(port: number, binary: RedisBinary): Promise<boolean> {
   try {
     if ((await redisProbe(port, ['PING'])) !== 'PONG') return false;
+    if (binary === 'redis-sentinel') return true;
     const persistence = await redisProbe(port, ['INFO', 'persistence']);
     return /^loading:0\r?$/m.test(persistence);
   } catch {
@@ -123,17 +132,40 @@ const PORT_ATTEMPTS = 3;
  */
 export async function spawnRedisOnFreePort(
   argsFor: (port: number) => string[] | Promise<string[]>,
+  binary: RedisBinary = 'redis-server',
 ): Promise<{ proc: RedisProcess; args: string[] }> {
   let lastError: unknown;
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const port = await getFreePort();
     const args = await argsFor(port);
     try {
-      return { proc: await spawnRedisServer(port, args), args };
+      return { proc: await spawnRedisServer(port, args, binary), args };
     } catch (err) {
       lastError = err;
       if (!(err instanceof RedisStartError && err.portInUse)) throw err;
     }
   }
   throw lastError;
+}
+
+/** Sends `signal` to the node of `procs` on `port`; SIGKILL waits for the exit. */
+export async function signalRedisNode(
+  procs: readonly RedisProcess[],
+  port: number,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  const proc = procs.find((candidate) => candidate.port === port);
+  if (!proc) throw new Error(`no Redis node on port ${port}`);
+  if (signal === 'SIGKILL') await killRedisProcess(proc, 'SIGKILL');
+  else if (!proc.hasExited()) proc.child.kill(signal);
+}
+
+/** Waits until the node on `port` is a replica whose link to its primary is up. */
+export async function waitForInSyncReplica(port: number, timeoutMs: number): Promise<void> {
+  await waitUntil(
+    async () => /^master_link_status:up\r?$/m.test(await redisProbe(port, ['INFO', 'replication'])),
+    timeoutMs,
+    50,
+    `node ${port} an in-sync replica`,
+  );
 }

@@ -227,9 +227,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const inherited: NodeJS.ProcessEnv = { ...process.env };
   // A REDIS_URL exported in the developer's shell must not point a service at
   // the wrong Redis when the test configures the other topology.
-  if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env) {
+  if ('REDIS_URL' in env || 'REDIS_CLUSTER_NODES' in env || 'REDIS_SENTINELS' in env) {
     delete inherited.REDIS_URL;
     delete inherited.REDIS_CLUSTER_NODES;
+    delete inherited.REDIS_SENTINELS;
   }
   return { ...inherited, LOG_LEVEL: 'warn', ...env };
 }

@@ -6,7 +6,7 @@ export type TestTopology = 'single' | 'cluster';
 
 /** The Redis an integration test runs against, single or cluster as AW_TEST_TOPOLOGY says. */
 export interface TestRedis {
-  readonly topology: TestTopology;
+  readonly topology: TestTopology | 'sentinel';
   /** `{ REDIS_URL }` or `{ REDIS_CLUSTER_NODES }`, ready to merge into a service's environment. */
   readonly env: Record<string, string>;
   /** A new ioredis client for this Redis; the caller quits it. */

@@ -11,9 +11,14 @@ import { createLogger, installGracefulStop } from '@agentwire/telemetry';
 import { loadBufferEnv } from './env.js';
 import { MaintenanceJobs } from './jobs/maintenance-jobs.js';
 import { startHealthServer } from './health-server.js';
+import { ShardHistoryMemory } from './history-memory.js';
+import { watchShardHistories } from './history-watch.js';
 import { createBufferMetrics } from './metrics.js';
 import { ShardBalancer } from './shard-balancer.js';
 import { maintainShard } from './shard-maintenance.js';
+
+/** How often the history marks of the shards this process wrote are checked for lost writes. */
+const HISTORY_CHECK_MS = 1000;
 
 async function main(): Promise<void> {
   let env;
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
   }
 
   const shutdown = new AbortController();
+  const history = new ShardHistoryMemory();
   const balancer = new ShardBalancer({
     client,
     target: redis.target,
@@ -52,17 +58,27 @@ async function main(): Promise<void> {
     leaseTtlMs: env.LEASE_TTL_MS,
     batchSize: env.BATCH_SIZE,
     inboxMaxLen: env.INBOX_MAXLEN,
-    // A single Redis lets the persist script write every edge's inbox itself.
-    forwardInScript: !(redis.target.clusterNodes && redis.target.clusterNodes.length > 0),
+    // A single Redis (or Sentinel's primary) lets the persist script write every
+    // edge's inbox itself, unless a replication wait must come before forwarding.
+    forwardInScript:
+      !(redis.target.clusterNodes && redis.target.clusterNodes.length > 0) &&
+      redis.replication.minReplicas === 0,
     persist: {
       retentionMs: env.RETENTION_MS,
       retentionMaxEvents: env.RETENTION_MAX_EVENTS,
       dedupeWindowMs: env.DEDUPE_WINDOW_MS,
     },
+    replication: redis.replication,
+    history,
     metrics,
     logger,
   });
   const balancing = balancer.run(shutdown.signal);
+  const watching = watchShardHistories(
+    { client, keys, history, inboxMaxLen: env.INBOX_MAXLEN, metrics, logger },
+    HISTORY_CHECK_MS,
+    shutdown.signal,
+  );
   const maintenance = setInterval(() => {
     for (const shard of balancer.ownedShards) {
       maintainShard(client, keys, shard, metrics).catch(() => undefined);
@@ -112,8 +128,8 @@ async function main(): Promise<void> {
       // Waiting longer than a lease's TTL to release it is pointless: it
       // expires by itself by then, and another replica takes the shard.
       await steps.run(
-        'finish shard batches and release leases',
-        () => balancing,
+        'finish shard batches, release leases, stop the history watch',
+        () => Promise.all([balancing, watching]),
         Math.min(env.LEASE_TTL_MS, steps.budgetMs(0.4)),
       );
       // Lets a running job finish; an interrupted one is retried by another replica.

@@ -52,6 +52,22 @@ export function createBufferMetrics(instance: string) {
       buckets: latencyBuckets,
       registers,
     }),
+    replicationSeconds: new Histogram({
+      name: 'aw_buffer_replication_seconds',
+      help: 'Time of one WAIT for MIN_REPLICAS acknowledgements of a batch',
+      buckets: latencyBuckets,
+      registers,
+    }),
+    replicationTimeouts: new Counter({
+      name: 'aw_buffer_replication_timeouts_total',
+      help: 'Batches not forwarded because MIN_REPLICAS did not acknowledge in time',
+      registers,
+    }),
+    historyLosses: new Counter({
+      name: 'aw_buffer_history_losses_total',
+      help: 'Shard histories found to have lost writes (failover, restore); their users got new epochs',
+      registers,
+    }),
     leaseTakeovers: new Counter({
       name: 'aw_buffer_lease_takeovers_total',
       help: 'Shard leases this replica acquired',

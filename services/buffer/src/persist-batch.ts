@@ -1,4 +1,4 @@
-import { type KeyLayout, type RedisClient, Scripts } from '@agentwire/redis';
+import { type KeyLayout, type RedisClient, ScriptCode, Scripts } from '@agentwire/redis';
 import type { ScriptReply } from '@agentwire/redis';
 
 /** One ingest stream entry as the buffer reads it. */
@@ -23,6 +23,8 @@ export interface Forward {
 export interface ShardBatch {
   shard: number;
   leaseValue: string;
+  /** The shard's history mark this process last saw; undefined when unknown. */
+  expectedMark?: number | undefined;
   entries: readonly ShardEntry[];
   /** Entry ids to acknowledge without processing (malformed); used in forwarding mode. */
   skipped: readonly string[];
@@ -41,11 +43,25 @@ export interface PersistSettings {
   dedupeWindowMs: number;
 }
 
+/** How one shard of a call came out. */
+export type ShardOutcome =
+  | { shard: number; status: 'fenced' }
+  /** The stored history mark is below the one the caller remembered: writes were lost. */
+  | { shard: number; status: 'history-lost'; storedMark: number }
+  | {
+      shard: number;
+      status: 'done';
+      /** The shard's history mark after the call. */
+      mark: number;
+      /**
+       * What the caller still has to forward; in forwarding mode only the
+       * critical events (already forwarded), for the history memory.
+       */
+      forwards: Forward[];
+    };
+
 export interface ShardsOutcome {
-  /** Shards whose lease was not held: their entries were left pending. */
-  fencedShards: number[];
-  /** What the caller still has to forward (always empty in forwarding mode). */
-  forwards: Forward[];
+  shards: ShardOutcome[];
   /** Entries accepted (new or redelivered). */
   processed: number;
   duplicates: number;
@@ -53,9 +69,9 @@ export interface ShardsOutcome {
 
 /**
  * Sequences and persists the batches of one or more shards in one script
- * call, each under its shard's lease value (fencing token). With
- * `forwarding`, the same call also appends to the edges' inboxes and
- * acknowledges the entries. See persist-batch-1.lua.
+ * call, each under its shard's lease value (fencing token) and history mark
+ * (lost-write detection). With `forwarding`, the same call also appends to
+ * the edges' inboxes and acknowledges the entries. See persist-batch-1.lua.
  */
 export async function persistShards(
   client: RedisClient,
@@ -84,6 +100,7 @@ export async function persistShards(
       keys.lease(batch.shard),
       batch.leaseValue,
       keys.ingest(batch.shard),
+      batch.expectedMark ?? '',
       batch.entries.length,
       forwarding ? batch.skipped.length : 0,
     );
@@ -93,46 +110,63 @@ export async function persistShards(
     if (forwarding) args.push(...batch.skipped);
   }
   const firstShard = batches[0]?.shard ?? 0;
-  const [fenced, statuses, flat] = (await Scripts.persistBatch.run(
+  const [results, statuses, flat] = (await Scripts.persistBatch.run(
     client,
     [keys.lease(firstShard)],
     args,
   )) as [number[], number[], ScriptReply[]];
 
-  const fencedShards: number[] = [];
-  for (let i = 0; i < batches.length; i++) {
-    if (fenced[i] === 1) fencedShards.push((batches[i] as ShardBatch).shard);
-  }
+  const forwardsByIndex = parseForwards(flat);
+  const shards: ShardOutcome[] = batches.map((batch, i) => {
+    const code = Number(results[2 * i]);
+    const mark = Number(results[2 * i + 1]);
+    if (code === ScriptCode.Fenced) return { shard: batch.shard, status: 'fenced' };
+    if (code === ScriptCode.HistoryLost) {
+      return { shard: batch.shard, status: 'history-lost', storedMark: mark };
+    }
+    return { shard: batch.shard, status: 'done', mark, forwards: forwardsByIndex.get(i) ?? [] };
+  });
   let duplicates = 0;
   for (const status of statuses) if (status === 0) duplicates++;
-  return {
-    fencedShards,
-    forwards: parseForwards(flat),
-    processed: statuses.length - duplicates,
-    duplicates,
-  };
+  return { shards, processed: statuses.length - duplicates, duplicates };
 }
 
-/** Reads the script's flat forward list: seq, frame, epoch, userId, routeCount, nodes... */
-function parseForwards(flat: readonly ScriptReply[]): Forward[] {
-  const forwards: Forward[] = [];
+/** Reads the flat forward list (shard index, seq, frame, epoch, userId, routeCount, nodes...) by shard. */
+function parseForwards(flat: readonly ScriptReply[]): Map<number, Forward[]> {
+  const byIndex = new Map<number, Forward[]>();
   let at = 0;
   while (at < flat.length) {
-    const nodeCount = Number(flat[at + 4]);
-    forwards.push({
-      seq: Number(flat[at]),
-      frame: String(flat[at + 1]),
-      epoch: String(flat[at + 2]),
-      userId: String(flat[at + 3]),
-      nodes: flat.slice(at + 5, at + 5 + nodeCount).map(String),
+    const index = Number(flat[at]) - 1;
+    const nodeCount = Number(flat[at + 5]);
+    let list = byIndex.get(index);
+    if (list === undefined) {
+      list = [];
+      byIndex.set(index, list);
+    }
+    list.push({
+      seq: Number(flat[at + 1]),
+      frame: String(flat[at + 2]),
+      epoch: String(flat[at + 3]),
+      userId: String(flat[at + 4]),
+      nodes: flat.slice(at + 6, at + 6 + nodeCount).map(String),
     });
-    at += 5 + nodeCount;
+    at += 6 + nodeCount;
   }
-  return forwards;
+  return byIndex;
 }
 
 export type PersistOutcome =
-  { fenced: true } | { fenced: false; forwards: Forward[]; duplicates: number };
+  | { fenced: true }
+  /** The shard's history mark is below the one the caller remembered: writes were lost. */
+  | { fenced: false; historyLost: true; storedMark: number }
+  | {
+      fenced: false;
+      historyLost: false;
+      /** The shard's history mark after this batch. */
+      mark: number;
+      forwards: Forward[];
+      duplicates: number;
+    };
 
 /** One shard's batch, forwarded by the caller: the shape the cluster path uses. */
 export async function persistBatch(
@@ -143,14 +177,26 @@ export async function persistBatch(
   entries: readonly ShardEntry[],
   settings: PersistSettings,
   freshEpoch: string,
+  /** The history mark the caller last saw for this shard; undefined when unknown. */
+  expectedMark?: number,
 ): Promise<PersistOutcome> {
   const outcome = await persistShards(
     client,
     keys,
-    [{ shard, leaseValue, entries, skipped: [] }],
+    [{ shard, leaseValue, expectedMark, entries, skipped: [] }],
     settings,
     freshEpoch,
   );
-  if (outcome.fencedShards.length > 0) return { fenced: true };
-  return { fenced: false, forwards: outcome.forwards, duplicates: outcome.duplicates };
+  const result = outcome.shards[0] as ShardOutcome;
+  if (result.status === 'fenced') return { fenced: true };
+  if (result.status === 'history-lost') {
+    return { fenced: false, historyLost: true, storedMark: result.storedMark };
+  }
+  return {
+    fenced: false,
+    historyLost: false,
+    mark: result.mark,
+    forwards: result.forwards,
+    duplicates: outcome.duplicates,
+  };
 }

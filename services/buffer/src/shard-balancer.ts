@@ -1,5 +1,6 @@
-import type { KeyLayout, RedisClient, RedisTarget } from '@agentwire/redis';
+import type { KeyLayout, RedisClient, RedisTarget, ReplicationPolicy } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
+import type { ShardHistoryMemory } from './history-memory.js';
 import type { BufferMetrics } from './metrics.js';
 import type { PersistSettings } from './persist-batch.js';
 import { ShardConsumer } from './shard-consumer.js';
@@ -17,6 +18,8 @@ export interface ShardBalancerOptions {
   persist: PersistSettings;
   /** See ShardConsumerOptions.forwardInScript. */
   forwardInScript: boolean;
+  replication: ReplicationPolicy;
+  history: ShardHistoryMemory;
   metrics: BufferMetrics;
   logger: Logger;
 }
@@ -140,6 +143,8 @@ export class ShardBalancer {
       persist: this.options.persist,
       leaseTtlMs: this.options.leaseTtlMs,
       forwardInScript: this.options.forwardInScript,
+      replication: this.options.replication,
+      history: this.options.history,
       metrics: this.options.metrics,
       logger: this.options.logger,
       onFenced: (shard) => void this.stop(shard, 'fenced'),

@@ -3,12 +3,24 @@ import {
   type KeyLayout,
   type RedisClient,
   type RedisTarget,
+  type ReplicationPolicy,
+  ReplicationTimeoutError,
+  connectionGeneration,
   createBlockingClient,
+  ensureConsumerGroup,
+  replicate,
 } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
+import type { ShardHistoryMemory } from './history-memory.js';
 import { forwardToInboxes } from './inbox-forwarder.js';
+import { recoverLostHistory } from './lost-history.js';
 import type { BufferMetrics } from './metrics.js';
-import { type PersistSettings, type ShardBatch, persistShards } from './persist-batch.js';
+import {
+  type Forward,
+  type PersistSettings,
+  type ShardBatch,
+  persistShards,
+} from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
 import { sleepUnlessAborted } from './sleep-unless-aborted.js';
 import type { ShardLease } from './shard-lease.js';
@@ -30,6 +42,10 @@ export interface ShardConsumerOptions {
    * replication wait has to come between persisting and forwarding.
    */
   forwardInScript: boolean;
+  /** MIN_REPLICAS / REPLICA_WAIT_MS: a batch is forwarded only once replicated. */
+  replication: ReplicationPolicy;
+  /** What this process wrote to each shard (lost-write detection). */
+  history: ShardHistoryMemory;
   metrics: BufferMetrics;
   logger: Logger;
   /** Called when the persist script says a lease is gone: stop that shard. */
@@ -60,9 +76,10 @@ interface Member {
  *
  * Per shard, first every entry a previous owner left pending (claimed to
  * this consumer), then new ones. Per batch: persist (seq, log, dedupe,
- * routes) -> forward to inboxes -> XACK, in one script call when forwarding
- * in the script. A crash anywhere before XACK means redelivery to the next
- * owner.
+ * routes) -> replicate (WAIT for MIN_REPLICAS) -> forward to inboxes ->
+ * XACK; one script call for all of it when forwarding in the script (a
+ * single Redis, MIN_REPLICAS=0). A crash anywhere before XACK means
+ * redelivery to the next owner.
  */
 export class ShardConsumer {
   private readonly members = new Map<number, Member>();
@@ -256,9 +273,11 @@ export class ShardConsumer {
     args.push('STREAMS');
     for (const member of readable) args.push(member.stream);
     for (let i = 0; i < readable.length; i++) args.push('>');
-    const reply = (await reader.call('XREADGROUP', ...args)) as Array<
-      [string, RawStreamEntries]
-    > | null;
+    // The typed command (not call()): a cluster client routes it by its stream key.
+    const xreadgroup = reader.xreadgroup.bind(reader) as (
+      ...args: Array<string | number>
+    ) => Promise<Array<[string, RawStreamEntries]> | null>;
+    const reply = await xreadgroup(...args);
     if (reply === null) return undefined;
     const byStream = new Map<Member, RawStreamEntries>();
     for (const [stream, entries] of reply) {
@@ -280,12 +299,9 @@ export class ShardConsumer {
     this.options.client.call('CLIENT', 'UNBLOCK', id).catch(() => undefined);
   }
 
+  /** Routed by the stream key (XGROUP CREATE through a cluster client is not: MOVED). */
   private async ensureGroup(stream: string): Promise<void> {
-    try {
-      await this.options.client.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!/BUSYGROUP/.test(String(error))) throw error;
-    }
+    await ensureConsumerGroup(this.options.client, stream, CONSUMER_GROUP);
   }
 
   /** Moves every pending entry of other consumers (former owners) to this one. */
@@ -331,21 +347,24 @@ export class ShardConsumer {
   private async processBatch(raw: Map<Member, RawStreamEntries>): Promise<void> {
     const { options } = this;
     const batches: ShardBatch[] = [];
-    const read: Array<{ member: Member; raw: RawStreamEntries }> = [];
+    const read = new Map<number, { member: Member; raw: RawStreamEntries }>();
     let malformedCount = 0;
     for (const [member, entries] of raw) {
       const leaseValue = member.lease.value;
       if (leaseValue === undefined) continue;
       const { entries: parsed, malformed } = parseShardEntries(entries);
       malformedCount += malformed.length;
-      batches.push({ shard: member.lease.shard, leaseValue, entries: parsed, skipped: malformed });
-      read.push({ member, raw: entries });
+      const shard = member.lease.shard;
+      const expectedMark = options.history.expectedMark(shard);
+      batches.push({ shard, leaseValue, expectedMark, entries: parsed, skipped: malformed });
+      read.set(shard, { member, raw: entries });
     }
     if (batches.length === 0) return;
 
     const forwarding = options.forwardInScript
       ? { inboxMaxLen: options.inboxMaxLen, group: CONSUMER_GROUP }
       : undefined;
+    const generation = connectionGeneration(options.client);
     const persistTimer = options.metrics.persistSeconds.startTimer();
     const outcome = await persistShards(
       options.client,
@@ -356,24 +375,81 @@ export class ShardConsumer {
       forwarding,
     );
     persistTimer();
-    // Another replica owns these shards now; it will redeliver what we leave pending.
-    for (const shard of outcome.fencedShards) options.onFenced(shard);
 
-    if (!forwarding) {
-      const forwardTimer = options.metrics.forwardSeconds.startTimer();
-      await forwardToInboxes(options.client, options.keys, outcome.forwards, options.inboxMaxLen);
-      forwardTimer();
-      const acks: Array<Promise<unknown>> = [];
-      for (const { member, raw: entries } of read) {
-        if (outcome.fencedShards.includes(member.lease.shard)) continue;
-        acks.push(options.client.xack(member.stream, CONSUMER_GROUP, ...entries.map(([id]) => id)));
+    const done: Array<{ shard: number; mark: number; forwards: Forward[] }> = [];
+    const lost = new Map<Member, RawStreamEntries>();
+    for (const result of outcome.shards) {
+      if (result.status === 'fenced') {
+        // Another replica owns the shard now; it will redeliver what we leave pending.
+        options.onFenced(result.shard);
+      } else if (result.status === 'history-lost') {
+        // Nothing of the shard's batch was written: new epochs first, then the batch again.
+        await recoverLostHistory(options, result.shard, result.storedMark);
+        const entry = read.get(result.shard);
+        if (entry !== undefined) lost.set(entry.member, entry.raw);
+      } else {
+        done.push(result);
       }
-      await Promise.all(acks);
+    }
+
+    if (done.length > 0) {
+      // No client may see an event that a failover can take back.
+      if (!forwarding) await this.replicated(done, generation);
+      // Remembered once replicated: a batch nobody saw may be lost without a new epoch.
+      for (const { shard, mark, forwards } of done)
+        options.history.recordBatch(shard, mark, forwards);
+      if (!forwarding) await this.forwardAndAck(done, read);
     }
     options.metrics.eventsProcessed.inc(outcome.processed);
     if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
     if (malformedCount > 0) {
       options.logger.warn({ count: malformedCount }, 'skipped malformed ingest entries');
+    }
+    if (lost.size > 0) await this.processBatch(lost);
+  }
+
+  /** Forwarding outside the script: XADD to the inboxes in one round trip (per node), then XACK. */
+  private async forwardAndAck(
+    done: ReadonlyArray<{ shard: number; forwards: Forward[] }>,
+    read: ReadonlyMap<number, { member: Member; raw: RawStreamEntries }>,
+  ): Promise<void> {
+    const { options } = this;
+    const forwardTimer = options.metrics.forwardSeconds.startTimer();
+    await forwardToInboxes(
+      options.client,
+      options.keys,
+      done.flatMap((result) => result.forwards),
+      options.inboxMaxLen,
+    );
+    forwardTimer();
+    const acks: Array<Promise<unknown>> = [];
+    for (const { shard } of done) {
+      const entry = read.get(shard);
+      if (entry === undefined) continue;
+      const ids = entry.raw.map(([id]) => id);
+      acks.push(options.client.xack(entry.member.stream, CONSUMER_GROUP, ...ids));
+    }
+    await Promise.all(acks);
+  }
+
+  /** WAIT until MIN_REPLICAS have the batch; a timeout throws, so the batch is processed again. */
+  private async replicated(
+    done: ReadonlyArray<{ shard: number }>,
+    generation: number,
+  ): Promise<void> {
+    const { client, keys, replication, metrics } = this.options;
+    if (replication.minReplicas <= 0) return;
+    const timer = metrics.replicationSeconds.startTimer();
+    try {
+      await replicate(client, replication, {
+        keys: done.map(({ shard }) => keys.lease(shard)),
+        generation,
+      });
+    } catch (error) {
+      if (error instanceof ReplicationTimeoutError) metrics.replicationTimeouts.inc();
+      throw error;
+    } finally {
+      timer();
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { KeyLayout, RedisClient } from '@agentwire/redis';
+import { type KeyLayout, type RedisClient, readConsumerGroups } from '@agentwire/redis';
 import type { BufferMetrics } from './metrics.js';
 
 function idTime(id: string): number {
@@ -17,9 +17,7 @@ export async function maintainShard(
   metrics: BufferMetrics,
 ): Promise<void> {
   const stream = keys.ingest(shard);
-  const groups = (await client.xinfo('GROUPS', stream).catch(() => [])) as Array<
-    Array<string | number>
-  >;
+  const groups = await readConsumerGroups(client, stream).catch(() => []);
   let trimTo: string | undefined;
   let pendingTotal = 0;
   let oldestPending: string | undefined;

@@ -1,7 +1,12 @@
-import { type RedisClient, createKeyLayout } from '@agentwire/redis';
+import { type RedisClient, Scripts, createKeyLayout } from '@agentwire/redis';
 import { type TestRedis, startTestRedis, uniquePrefix } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PersistSettings, type ShardEntry, persistBatch } from '../src/persist-batch.js';
+import {
+  type PersistOutcome,
+  type PersistSettings,
+  type ShardEntry,
+  persistBatch,
+} from '../src/persist-batch.js';
 import { ShardLease } from '../src/shard-lease.js';
 
 const settings: PersistSettings = {
@@ -33,6 +38,12 @@ function entry(entryId: string, eventId: string, userId: string, critical = true
   };
 }
 
+function written(
+  outcome: PersistOutcome,
+): outcome is Extract<PersistOutcome, { historyLost: false }> {
+  return !outcome.fenced && !outcome.historyLost;
+}
+
 async function leased(prefix: string, userId: string) {
   const keys = createKeyLayout(prefix, 4);
   const shard = keys.shardOf(userId);
@@ -62,7 +73,9 @@ describe('persist-batch script', () => {
       settings,
       'ep2',
     );
-    if (first.fenced || second.fenced) throw new Error('unexpectedly fenced');
+    if (first.fenced || first.historyLost || second.fenced || second.historyLost) {
+      throw new Error('unexpectedly refused');
+    }
     expect(first.forwards.map((f) => f.seq)).toEqual([1, 2, 0]);
     expect(second.forwards.map((f) => f.seq)).toEqual([3]);
     // The epoch is created once, with the first critical event.
@@ -106,7 +119,9 @@ describe('persist-batch script', () => {
       settings,
       'e',
     );
-    if (first.fenced || repeat.fenced || redelivery.fenced) throw new Error('unexpectedly fenced');
+    if (!written(first) || !written(repeat) || !written(redelivery)) {
+      throw new Error('unexpectedly refused');
+    }
     expect(first.forwards.map((f) => f.seq)).toEqual([1]);
     expect(repeat.forwards).toEqual([]);
     expect(repeat.duplicates).toBe(1);
@@ -126,7 +141,7 @@ describe('persist-batch script', () => {
       settings,
       'e',
     );
-    if (outcome.fenced) throw new Error('unexpectedly fenced');
+    if (!written(outcome)) throw new Error('unexpectedly refused');
     expect(outcome.forwards[0]?.nodes.sort()).toEqual(['edge-a', 'edge-b']);
   });
 
@@ -169,6 +184,69 @@ describe('persist-batch script', () => {
     await persistBatch(client, keys, shard, lease, [entry('3-1', 't3', 'u6')], short, 'e');
     const ids = (await client.xrange(keys.userLog('u6'), '-', '+')).map(([id]) => id);
     expect(ids).toEqual(['2-0', '3-0']);
+  });
+});
+
+describe('history mark (lost-write detection)', () => {
+  it('counts batches that append and refuses a batch when the stored mark went backwards', async () => {
+    const { keys, shard, lease } = await leased(uniquePrefix('mark'), 'u7');
+    const one = await persistBatch(
+      client,
+      keys,
+      shard,
+      lease,
+      [entry('1-1', 'm1', 'u7')],
+      settings,
+      'e',
+    );
+    const nonCritical = await persistBatch(
+      client,
+      keys,
+      shard,
+      lease,
+      [entry('1-2', 'm2', 'u7', false)],
+      settings,
+      'e',
+      written(one) ? one.mark : undefined,
+    );
+    if (!written(one) || !written(nonCritical)) throw new Error('unexpectedly refused');
+    expect(one.mark).toBe(1);
+    // Nothing appended: nothing to lose, the mark stays.
+    expect(nonCritical.mark).toBe(1);
+
+    // A failover takes the last batch back: the stored mark is below the remembered one.
+    await client.set(keys.shardHistory(shard), '0');
+    const refused = await persistBatch(
+      client,
+      keys,
+      shard,
+      lease,
+      [entry('2-1', 'm3', 'u7')],
+      settings,
+      'e',
+      1,
+    );
+    expect(refused).toEqual({ fenced: false, historyLost: true, storedMark: 0 });
+    expect(await client.xlen(keys.userLog('u7'))).toBe(1);
+  });
+
+  it('rotate-epochs gives the listed users a new epoch and returns their latest event and routes', async () => {
+    const { keys, shard, lease } = await leased(uniquePrefix('rotate'), 'u8');
+    await client.hset(keys.userRoutes('u8'), 'edge-a', 1);
+    await persistBatch(client, keys, shard, lease, [entry('1-1', 'r1', 'u8')], settings, 'old');
+    const reply = await Scripts.rotateEpochs.run(
+      client,
+      [keys.shardHistory(shard)],
+      [keys.shardBase(shard), 'new', 'listed', 'u8', 'nobody'],
+    );
+    expect(reply).toEqual([
+      'u8',
+      1,
+      '{"type":"event","seq":1,"id":"r1","critical":true,"name":"n","ts":1}',
+      1,
+      'edge-a',
+    ]);
+    expect(await client.hmget(keys.userMeta('u8'), 'epoch', 'seq')).toEqual(['new', '1']);
   });
 });
 

@@ -68,13 +68,14 @@ describe('persist-batch script, several shards in one call (topology of the run)
     };
     const outA = await persistShards(client, keys, [batchA], settings, 'ep');
     const outB = await persistShards(client, keys, [batchB], settings, 'ep');
-    expect(outA.fencedShards).toEqual([]);
-    expect(outA.forwards.map((f) => [f.userId, f.seq])).toEqual([
+    const [doneA] = outA.shards;
+    if (doneA?.status !== 'done') throw new Error(`shard A: ${doneA?.status}`);
+    expect(doneA.mark).toBe(1);
+    expect(doneA.forwards.map((f) => [f.userId, f.seq])).toEqual([
       [a, 1],
       [a, 2],
     ]);
-    expect(outB.fencedShards).toEqual([batchB.shard]);
-    expect(outB.forwards).toEqual([]);
+    expect(outB.shards).toEqual([{ shard: batchB.shard, status: 'fenced' }]);
     expect(await client.exists(keys.userLog(b), keys.userMeta(b))).toBe(0);
   });
 });
@@ -141,7 +142,24 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       'ep',
       { inboxMaxLen: 1000, group: CONSUMER_GROUP },
     );
-    expect(outcome).toEqual({ fencedShards: [], forwards: [], processed: 3, duplicates: 0 });
+    // Forwarded here: the reply names only the critical events, for the history memory.
+    expect(outcome).toEqual({
+      shards: [
+        {
+          shard: shardA,
+          status: 'done',
+          mark: 1,
+          forwards: [
+            { seq: 1, frame: '', epoch: 'ep', userId: a, nodes: [] },
+            { seq: 2, frame: '', epoch: 'ep', userId: a, nodes: [] },
+          ],
+        },
+        // Nothing appended to a log (one non-critical event): the mark stays.
+        { shard: shardB, status: 'done', mark: 0, forwards: [] },
+      ],
+      processed: 3,
+      duplicates: 0,
+    });
 
     const inbox = async (node: string) =>
       (await client.xrange(keys.inbox(node), '-', '+')).map(([, fields]) => fields);
@@ -209,7 +227,7 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       'ep',
       { inboxMaxLen: 1000, group: CONSUMER_GROUP },
     );
-    expect(outcome.fencedShards).toEqual([shardB]);
+    expect(outcome.shards.map((shard) => shard.status)).toEqual(['done', 'fenced']);
     expect(outcome.processed).toBe(1);
     const inbox = await client.xrange(keys.inbox('edge-1'), '-', '+');
     expect(inbox.map(([, fields]) => fields[1])).toEqual([a]);

@@ -1,6 +1,7 @@
-import type { KeyLayout, RedisClient } from '@agentwire/redis';
+import type { KeyLayout, RedisClient, ReplicationPolicy } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import type { AckPositions } from './ack-positions.js';
+import type { SessionOps } from './session-ops.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeEnv } from './env.js';
 import type { ExpiredNodes } from './expired-nodes.js';
@@ -18,7 +19,11 @@ export interface EdgeContext {
   readonly redis: RedisClient;
   /** Ingest appends: no offline queue, so a Redis outage answers 503 at once. */
   readonly ingestRedis: RedisClient;
+  /** MIN_REPLICAS / REPLICA_WAIT_MS: a 202 or `accepted` only once replicated. */
+  readonly replication: ReplicationPolicy;
   readonly registry: ConnectionRegistry<Connection>;
+  /** openSession / closeSession calls in flight per user (the route reconciler skips those users). */
+  readonly sessionOps: SessionOps;
   /** Every open socket, welcomed or not (heartbeats, drain). */
   readonly connections: Set<Connection>;
   readonly connectionShared: ConnectionShared;

@@ -68,6 +68,11 @@ export const edgeEnvSchema = {
   CRITICAL_EVENTS: commaList(DEFAULT_CRITICAL_EVENTS),
   /** An edge whose heartbeat is older than this is dead. @default 15000 */
   NODE_TTL_MS: positiveInt(15_000),
+  /**
+   * How often this node rewrites its route counts from its open sessions
+   * (repairs a count left wrong by a lost reply or a failover). @default 30000
+   */
+  ROUTE_RECONCILE_MS: positiveInt(30_000),
   /** Spread of reconnect delays on SIGTERM. @default 10000 */
   DRAIN_WINDOW_MS: nonNegativeInt(10_000),
   /** Exit deadline after SIGTERM. @default 30000 */

@@ -28,7 +28,8 @@ import { readInboxStartId, startInboxReader } from './inbox-reader.js';
 import { createJwtVerifier } from './jwt-verifier.js';
 import { createEdgeMetrics } from './metrics.js';
 import { startNodeHeartbeat } from './node-heartbeat.js';
-import { restoreRoutes } from './route-restorer.js';
+import { reconcileRoutes, runRouteReconciler } from './route-reconciler.js';
+import { SessionOps } from './session-ops.js';
 import { checkShardAgreement } from './shard-agreement.js';
 import { isNativeUws } from './uws-native-check.js';
 import type { Connection } from './ws/connection.js';
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
   );
   const loops = new AbortController();
   const registry = new ConnectionRegistry<Connection>();
+  const sessionOps = new SessionOps();
+  const routes = { client: redis, keys, nodeId: env.NODE_ID, registry, sessionOps };
   // Alive first: a reaper that sees the fresh heartbeat leaves this node id alone.
   await startNodeHeartbeat({
     client: redis,
@@ -113,7 +116,7 @@ async function main(): Promise<void> {
     logger,
     signal: loops.signal,
     onRevived: async () => {
-      const users = await restoreRoutes(redis, keys, env.NODE_ID, registry);
+      const users = await reconcileRoutes(routes);
       if (users > 0) logger.warn({ users }, 'node was taken for dead; routes restored');
     },
   });
@@ -134,7 +137,9 @@ async function main(): Promise<void> {
     keys,
     redis,
     ingestRedis,
+    replication: settings.replication,
     registry,
+    sessionOps,
     connections: new Set(),
     connectionShared: {
       limits: {
@@ -172,6 +177,7 @@ async function main(): Promise<void> {
       metrics,
       logger,
       inFlight,
+      replication: settings.replication,
     }),
     expiredNodes,
     inFlight,
@@ -190,6 +196,7 @@ async function main(): Promise<void> {
     signal: loops.signal,
   });
   startHeartbeatSweeper(ctx.connections, env.HEARTBEAT_MS, loops.signal);
+  const reconciling = runRouteReconciler(routes, env.ROUTE_RECONCILE_MS, logger, loops.signal);
   startConnectionSweeper({
     connections: ctx.connections,
     ackTimeoutMs: env.ACK_TIMEOUT_MS,
@@ -237,7 +244,11 @@ async function main(): Promise<void> {
       );
       loops.abort();
       // The reader races its pending XREAD against the abort: it ends at once.
-      await steps.run('inbox reader', () => reader.done, steps.budgetMs(0.5));
+      await steps.run(
+        'inbox reader and route reconciler',
+        () => Promise.all([reader.done, reconciling]),
+        steps.budgetMs(0.5),
+      );
       await Promise.all(
         [redis, ingestRedis].map((c) => closeRedisClient(c, Math.min(1000, steps.budgetMs(0.5)))),
       );

@@ -11,7 +11,7 @@ export interface NodeHeartbeatOptions {
   signal: AbortSignal;
   /**
    * Called after a beat that found this node missing or expired: the reaper
-   * may have removed its routes while it was alive (see route-restorer.ts).
+   * may have removed its routes while it was alive (see route-reconciler.ts).
    */
   onRevived?: () => Promise<unknown>;
 }

@@ -132,6 +132,29 @@ describe('resume', () => {
     await client.close();
   });
 
+  it('gives a new epoch when a client saw seqs its history lost (lastSeq above latestSeq, same epoch)', async () => {
+    const user = uniqueUser('lost');
+    await ingestOk(stack, [ingestEvent(user), ingestEvent(user)]);
+    await waitForLatestSeq(user, 2);
+    const first = await connectUser(stack, user, { lastSeq: 0 });
+    await first.client.waitForEvents(2);
+    await first.client.close();
+    // As after a failover that dropped seqs 3..5 this client had already received.
+    const { client, welcome } = await connectUser(stack, user, {
+      lastSeq: 5,
+      epoch: first.welcome.epoch,
+    });
+    expect(welcome.epoch).not.toBe(first.welcome.epoch);
+    expect(welcome).toMatchObject({ latestSeq: 2, oldestSeq: 1, resumed: false });
+    // The whole history again, under the new epoch: the client resyncs.
+    await client.waitForEvents(2);
+    expect(seqsOf(client)).toEqual([1, 2]);
+    // Every other client of the user holding the old epoch resyncs too.
+    const other = await connectUser(stack, user, { lastSeq: 2, epoch: first.welcome.epoch }, 1);
+    expect(other.welcome).toMatchObject({ epoch: welcome.epoch, resumed: false });
+    await Promise.all([client.close(), other.client.close()]);
+  });
+
   it('replays the current history from oldestSeq when the hello epoch is stale', async () => {
     const user = uniqueUser('epoch');
     await ingestOk(

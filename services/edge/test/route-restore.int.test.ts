@@ -11,11 +11,16 @@ import {
 } from './support/edge-test-kit.js';
 
 const NODE_TTL_MS = 3000;
+const RECONCILE_MS = 300;
 
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ edges: 1, buffers: 1, env: { NODE_TTL_MS: String(NODE_TTL_MS) } });
+  stack = await startStack({
+    edges: 1,
+    buffers: 1,
+    env: { NODE_TTL_MS: String(NODE_TTL_MS), ROUTE_RECONCILE_MS: String(RECONCILE_MS) },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -54,5 +59,41 @@ describe('an edge taken for dead while alive', () => {
     await ingestOk(stack, [ingestEvent(user)]);
     await client.waitForEvents(3);
     expect(seqsOf(client)).toEqual(range(1, 3));
+  }, 30_000);
+});
+
+describe('route reconciliation', () => {
+  it('repairs route counts a lost reply or a failover left wrong, in both directions', async () => {
+    const user = uniqueUser('reconcile');
+    const { client } = await connectUser(stack, user, { lastSeq: 0 });
+    const keys = createKeyLayout(stack.env.KEY_PREFIX as string, Number(stack.env.SHARDS));
+    const redis = stack.redis.createClient();
+    const routeOf = (userId: string) => redis.hget(keys.userRoutes(userId), 'edge-0');
+    try {
+      expect(await routeOf(user)).toBe('1');
+      // openSession ran but its reply was lost (the edge closed that socket): one too high.
+      await redis.hincrby(keys.userRoutes(user), 'edge-0', 1);
+      // A user this node no longer holds, left behind the same way.
+      const gone = uniqueUser('gone');
+      await redis.hset(keys.userRoutes(gone), 'edge-0', 1);
+      await redis.sadd(keys.nodeUsers('edge-0'), gone);
+      await waitUntil(
+        async () =>
+          (await routeOf(user)) === '1' &&
+          (await routeOf(gone)) === null &&
+          (await redis.sismember(keys.nodeUsers('edge-0'), gone)) === 0,
+        5 * RECONCILE_MS + 2000,
+        50,
+        'route counts back to the open sessions',
+      );
+
+      // A failover took the route write back: the count is restored from the socket.
+      await redis.hdel(keys.userRoutes(user), 'edge-0');
+      await waitUntil(async () => (await routeOf(user)) === '1', 5 * RECONCILE_MS + 2000, 50);
+      await ingestOk(stack, [ingestEvent(user)]);
+      await client.waitForEvents(1);
+    } finally {
+      redis.disconnect();
+    }
   }, 30_000);
 });

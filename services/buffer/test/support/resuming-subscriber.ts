@@ -10,13 +10,22 @@ export interface ReceivedEvent {
  * A minimal client that behaves as the contract asks: reconnects within
  * 100 ms to the next edge, resumes from the last seq it processed, drops seqs
  * it already has, treats a seq jump as a gap (reconnect and resume), and acks.
- * It records what the application would see, and every protocol breach.
+ * A welcome with another epoch is a resync: what it had is dropped and the
+ * replay from `oldestSeq` rebuilds it. It records what the application would
+ * see, and every protocol breach.
  */
 export class ResumingSubscriber {
   readonly received: ReceivedEvent[] = [];
   /** Critical seqs a single connection sent twice (the contract forbids it). */
   duplicatesOnConnection = 0;
   gapsDetected = 0;
+  /** Welcomes with an epoch other than the one this subscriber held. */
+  epochChanges = 0;
+  /**
+   * Events dropped because their seq was already taken by a different event
+   * id under the same epoch: a new event lost as a "duplicate".
+   */
+  droppedNewEvents = 0;
   connects = 0;
   closeCodes: number[] = [];
   private lastSeq = -1;
@@ -32,6 +41,10 @@ export class ResumingSubscriber {
     startIndex = 0,
   ) {
     this.urlIndex = startIndex;
+  }
+
+  get currentEpoch(): string | undefined {
+    return this.epoch;
   }
 
   get position(): number {
@@ -60,7 +73,13 @@ export class ResumingSubscriber {
       const frame = JSON.parse(String(data)) as Record<string, unknown>;
       if (frame.type === 'welcome') {
         this.connects++;
-        this.epoch = String(frame.epoch);
+        const epoch = String(frame.epoch);
+        if (this.epoch !== undefined && epoch !== this.epoch) {
+          this.epochChanges++;
+          this.received.length = 0;
+          this.lastSeq = Math.max(0, Number(frame.oldestSeq) - 1);
+        }
+        this.epoch = epoch;
         if (this.lastSeq < 0) this.lastSeq = 0;
         onWelcome?.();
         onWelcome = undefined;
@@ -70,7 +89,11 @@ export class ResumingSubscriber {
       const seq = frame.seq;
       if (seq <= sentOnThisConnection) this.duplicatesOnConnection++;
       sentOnThisConnection = Math.max(sentOnThisConnection, seq);
-      if (seq <= this.lastSeq) return;
+      if (seq <= this.lastSeq) {
+        const kept = this.received.find((event) => event.seq === seq);
+        if (kept !== undefined && kept.id !== String(frame.id)) this.droppedNewEvents++;
+        return;
+      }
       if (seq > this.lastSeq + 1) {
         this.gapsDetected++;
         socket.terminate();

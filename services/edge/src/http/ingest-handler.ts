@@ -1,7 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, Limits, validateIngestEvent, type AcceptedEvent } from '@agentwire/protocol';
-import { appendToIngest } from '@agentwire/redis';
+import {
+  appendToIngest,
+  connectionGeneration,
+  ingestKeysOf,
+  replicate,
+  ReplicationTimeoutError,
+} from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { EdgeContext } from '../edge-context.js';
 import { createBearerCheck, parseBearer } from './bearer.js';
@@ -9,6 +15,7 @@ import type { IngestLimits } from './ingest-limits-env.js';
 import { IngestRateLimiter, retryAfterSeconds } from './ingest-rate-limiter.js';
 import { BodyTimeoutError, BodyTooLargeError, readBody, RequestAbortedError } from './read-body.js';
 import { guardRequest, replyJson, Status, type RequestGuard } from './respond.js';
+import { warnThrottled } from '../log-throttle.js';
 
 interface ItemError {
   index: number;
@@ -27,8 +34,9 @@ type Outcome = Answer | { accepted: AcceptedEvent[] };
 
 /**
  * POST /v1/events (protocol.md section 6). Answers 202 only after every
- * event of the request is in its ingest stream; a rejected batch appends
- * nothing. Redis unreachable: 503 with Retry-After, never a hang (the ingest
+ * event of the request is in its ingest stream, and with MIN_REPLICAS > 0
+ * on that many replicas (else 503: the producer retries with the same ids,
+ * which dedupe); a rejected batch appends nothing. Redis unreachable: 503 with Retry-After, never a hang (the ingest
  * client has no offline queue).
  *
  * Hostile input: the body must arrive within INGEST_BODY_TIMEOUT_MS (408),
@@ -115,9 +123,22 @@ export function createIngestHandler(
           return;
         }
         try {
+          const generation = connectionGeneration(ctx.ingestRedis);
           await appendToIngest(ctx.ingestRedis, ctx.keys, outcome.accepted);
+          // MIN_REPLICAS > 0: a 202 only once the events survive the loss of the primary.
+          if (ctx.replication.minReplicas > 0) {
+            await replicate(ctx.ingestRedis, ctx.replication, {
+              keys: ingestKeysOf(ctx.keys, outcome.accepted),
+              generation,
+            });
+          }
         } catch (error) {
-          ctx.logger.warn({ err: error }, 'ingest append failed');
+          if (error instanceof ReplicationTimeoutError) {
+            warnThrottled(ctx.logger, { err: error }, 'ingest not replicated in time');
+            answer(res, guard, unavailable('events not replicated in time, retry'));
+            return;
+          }
+          warnThrottled(ctx.logger, { err: error }, 'ingest append failed');
           answer(res, guard, unavailable());
           return;
         }
@@ -205,10 +226,10 @@ function tooLargeBody(limit: number): Answer {
   };
 }
 
-function unavailable(): Answer {
+function unavailable(message = 'event store unreachable, retry'): Answer {
   return {
     status: Status.unavailable,
-    body: { error: ErrorCode.Unavailable, message: 'event store unreachable, retry' },
+    body: { error: ErrorCode.Unavailable, message },
     retryAfter: 1,
   };
 }

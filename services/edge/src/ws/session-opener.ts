@@ -56,18 +56,20 @@ export async function openConnectionSession(
   }, ctx.env.HELLO_TIMEOUT_MS);
   let result: OpenSessionResult;
   try {
-    result = await openSession(ctx.redis, ctx.keys, {
-      userId: auth.userId,
-      nodeId: ctx.nodeId,
-      lastSeq: hello.lastSeq,
-      epoch: hello.lastSeq === undefined ? undefined : hello.epoch,
-      freshEpoch: randomBytes(6).toString('base64url'),
-      retentionMs: ctx.env.RETENTION_MS,
-      maxConnectionsPerUser: ctx.env.MAX_CONNECTIONS_PER_USER,
-      pageSize: ctx.env.REPLAY_PAGE_SIZE,
-      // Routes of nodes whose heartbeat expired do not count toward the limit.
-      expiredNodeIds: ctx.expiredNodes.ids(),
-    });
+    result = await ctx.sessionOps.track(auth.userId, () =>
+      openSession(ctx.redis, ctx.keys, {
+        userId: auth.userId,
+        nodeId: ctx.nodeId,
+        lastSeq: hello.lastSeq,
+        epoch: hello.lastSeq === undefined ? undefined : hello.epoch,
+        freshEpoch: randomBytes(6).toString('base64url'),
+        retentionMs: ctx.env.RETENTION_MS,
+        maxConnectionsPerUser: ctx.env.MAX_CONNECTIONS_PER_USER,
+        pageSize: ctx.env.REPLAY_PAGE_SIZE,
+        // Routes of nodes whose heartbeat expired do not count toward the limit.
+        expiredNodeIds: ctx.expiredNodes.ids(),
+      }),
+    );
   } catch (error) {
     // Whether the script ran is unknown: leave the route count alone rather
     // than risk removing another live connection's route.

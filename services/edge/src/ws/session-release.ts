@@ -29,7 +29,9 @@ async function release(ctx: EdgeContext, conn: Connection): Promise<void> {
   if (conn.session === 'open') {
     conn.session = 'none';
     try {
-      await closeSession(ctx.redis, ctx.keys, userId, ctx.nodeId);
+      await ctx.sessionOps.track(userId, () =>
+        closeSession(ctx.redis, ctx.keys, userId, ctx.nodeId),
+      );
     } catch (error) {
       warnThrottled(
         ctx.logger,

@@ -1,5 +1,12 @@
 import { CloseCode, ErrorCode, type PublishFrame } from '@agentwire/protocol';
-import { appendUpstream, type KeyLayout, type RedisClient } from '@agentwire/redis';
+import {
+  appendUpstream,
+  connectionGeneration,
+  replicate,
+  type KeyLayout,
+  type RedisClient,
+  type ReplicationPolicy,
+} from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import { warnThrottled } from '../log-throttle.js';
 import type { EdgeMetrics } from '../metrics.js';
@@ -19,6 +26,8 @@ export interface UpstreamPublisherOptions {
   logger: Logger;
   /** Appends in flight; shutdown waits for them. */
   inFlight: Set<Promise<void>>;
+  /** MIN_REPLICAS / REPLICA_WAIT_MS: `accepted` only once replicated. */
+  replication: ReplicationPolicy;
 }
 
 export interface UpstreamPublisher {
@@ -36,13 +45,14 @@ export interface UpstreamPublisher {
  * Upstream messages (protocol.md section 4): rate limit, then an append to
  * the upstream stream tagged with the connection's authenticated user id
  * (never anything from the frame) and connection id. `accepted` is sent only
- * after Redis answered, so it means durable; a repeat id within the
+ * after Redis answered (and MIN_REPLICAS replicas have it), so it means
+ * durable; a repeat id within the
  * idempotency window is accepted again without a second entry
  * (publish-upstream-2.lua). A failed append answers `unavailable` with the
  * frame's id and keeps the socket: the client may retry with the same id.
  */
 export function createUpstreamPublisher(options: UpstreamPublisherOptions): UpstreamPublisher {
-  const { client, keys, metrics, logger } = options;
+  const { client, keys, metrics, logger, replication } = options;
   const appendOptions = { idempotencyMs: options.idempotencyMs, maxLen: options.maxLen };
   const rejected = {
     rateLimited: metrics.upstreamRejected.labels(ErrorCode.RateLimited),
@@ -66,6 +76,7 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
     frame: PublishFrame,
   ): Promise<void> => {
     if (client.status !== 'ready') throw new Error('upstream store not connected');
+    const generation = connectionGeneration(client);
     const { appended } = await appendUpstream(
       client,
       keys,
@@ -79,6 +90,8 @@ export function createUpstreamPublisher(options: UpstreamPublisherOptions): Upst
       },
       appendOptions,
     );
+    // Durable means on MIN_REPLICAS replicas too (a no-op when it is 0).
+    await replicate(client, replication, { keys: [keys.upstream()], generation });
     if (appended) metrics.upstreamPublished.inc();
   };
 
