@@ -26,7 +26,9 @@ report.json, SVG plots).
   --parts LIST           any of latency,cpu,throughput,idle,resume (default all)
   --systems LIST         floor,agentwire (default both, in that order)
   --quick                a short smoke version (small fleet, short phases, ~1.5 min)
-  --clients N            fleet clients (default 1000; users are clients/2)
+  --clients N            fleet clients (default 1000)
+  --users N              fleet users, clients spread over them round robin (default clients/2:
+                         two tabs each; the issue's topology is --users 1000, one connection each)
   --ack-ms MS            client ack interval (default 50)
   --latency-rate R       latency phase rate (default 2000)
   --latency-duration S   (default 10)
@@ -84,6 +86,7 @@ runCli(USAGE, async () => {
     systems: { type: 'string' },
     quick: { type: 'boolean' },
     clients: { type: 'string' },
+    users: { type: 'string' },
     'ack-ms': { type: 'string' },
     'latency-rate': { type: 'string' },
     'latency-duration': { type: 'string' },
@@ -111,7 +114,7 @@ runCli(USAGE, async () => {
     parts: new Set(listArg(values.parts, SUITE_PARTS, 'parts')),
     systems: listArg(values.systems, ['floor', 'agentwire'] as const, 'systems'),
     clients,
-    users: Math.ceil(clients / 2),
+    users: numberArg(values, 'users', Math.ceil(clients / 2), { min: 1, max: clients }),
     ackIntervalMs: numberArg(values, 'ack-ms', 50, { min: 10, max: 5000 }),
     latencyRate: numberArg(values, 'latency-rate', 2000, { min: 1, max: 200_000 }),
     latencyDurationSec: numberArg(values, 'latency-duration', base.latencyDurationSec, {

@@ -92,7 +92,9 @@ describe('buffer SIGTERM whatever Redis is doing', () => {
     const { proc, graceMs } = await startOwningBuffer(SHORT);
     const signalledAt = await pauseRedisAndStop(proc);
     await expectExit(proc, signalledAt, graceMs, StopExitCode.stepsAbandoned);
-    expect(proc.output()).toContain('"step":"finish shard batches and release leases"');
+    expect(proc.output()).toContain(
+      '"step":"finish shard batches, release leases, stop the history watch"',
+    );
   });
 
   it('exits 0 within STOP_GRACE_MS when Redis restarts during the stop, having released its leases', async () => {
