@@ -1,19 +1,12 @@
 import { type RedisClient, Scripts, createKeyLayout } from '@agentwire/redis';
 import { type TestRedis, startTestRedis, uniquePrefix } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type PersistOutcome,
-  type PersistSettings,
-  type ShardEntry,
-  persistBatch,
-} from '../src/persist-batch.js';
+import { type PersistOutcome, persistBatch } from '../src/persist-batch.js';
 import { ShardLease } from '../src/shard-lease.js';
+import { persistSettings, shardEntry } from './support/persist-fixtures.js';
 
-const settings: PersistSettings = {
-  retentionMs: 60_000,
-  retentionMaxEvents: 1000,
-  dedupeWindowMs: 60_000,
-};
+const settings = persistSettings;
+const entry = shardEntry;
 
 let redis: TestRedis;
 let client: RedisClient;
@@ -27,16 +20,6 @@ afterAll(async () => {
   await client.quit();
   await redis.stop();
 });
-
-function entry(entryId: string, eventId: string, userId: string, critical = true): ShardEntry {
-  return {
-    entryId,
-    eventId,
-    userId,
-    critical,
-    body: `"id":"${eventId}","critical":${critical},"name":"n","ts":1}`,
-  };
-}
 
 function written(
   outcome: PersistOutcome,

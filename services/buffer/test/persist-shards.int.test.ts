@@ -7,25 +7,13 @@ import {
   uniquePrefix,
 } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PersistSettings, type ShardEntry, persistShards } from '../src/persist-batch.js';
+import { type ShardEntry, persistShards } from '../src/persist-batch.js';
 import { CONSUMER_GROUP } from '../src/shard-consumer.js';
 import { ShardLease } from '../src/shard-lease.js';
+import { persistSettings, shardEntry } from './support/persist-fixtures.js';
 
-const settings: PersistSettings = {
-  retentionMs: 60_000,
-  retentionMaxEvents: 1000,
-  dedupeWindowMs: 60_000,
-};
-
-function entry(entryId: string, eventId: string, userId: string, critical = true): ShardEntry {
-  return {
-    entryId,
-    eventId,
-    userId,
-    critical,
-    body: `"id":"${eventId}","critical":${critical},"name":"n","ts":1}`,
-  };
-}
+const settings = persistSettings;
+const entry = shardEntry;
 
 /** Two users that hash to different shards of a 16-shard layout. */
 function usersOnTwoShards(keys: ReturnType<typeof createKeyLayout>): [string, string] {
