@@ -236,7 +236,7 @@ export class ShardConsumer {
       if (!ownReady) await sleepUnlessAborted(10, signal);
       return;
     }
-    if (!signal.aborted) await this.processBatch(raw);
+    await this.processBatch(raw);
   }
 
   /** Waits for a shard to be added (or a short while, for leases to renew). */

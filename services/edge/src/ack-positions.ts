@@ -26,8 +26,12 @@ export class AckPositions {
     options.signal.addEventListener('abort', () => clearInterval(this.timer), { once: true });
   }
 
-  /** Hot path: remembers the user's position if it moved forward. */
+  /**
+   * Hot path, and the one path of every ack (WebSocket `ack` frame and
+   * POST /v1/ack alike): remembers the user's position if it moved forward.
+   */
   record(userId: string, seq: number): void {
+    if (seq <= 0) return;
     const known = this.pending.get(userId);
     if (known === undefined || seq > known) this.pending.set(userId, seq);
   }

@@ -1,7 +1,6 @@
 import { ErrorCode } from '@agentwire/protocol';
 import { readLatestSeq } from '@agentwire/redis';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { recordUserAck } from '../ack-recorder.js';
 import type { EdgeContext } from '../edge-context.js';
 import { warnThrottled } from '../log-throttle.js';
 import { Status } from './respond.js';
@@ -20,7 +19,7 @@ import {
  * this request, so the user's newest seq is the bound, not one
  * connection's). The ack confirms the user's SSE streams on this edge
  * (delivery metrics) and moves the user's acknowledged position
- * (recordUserAck, as a WebSocket ack does).
+ * (ctx.ackPositions, as a WebSocket ack does).
  */
 export function createUserAckHandler(
   ctx: EdgeContext,
@@ -51,7 +50,7 @@ export function createUserAckHandler(
       for (const conn of ctx.registry.get(userId) ?? []) {
         if (conn.transport === 'sse') conn.ack(Math.min(frame.seq, conn.lastSentSeq), now);
       }
-      recordUserAck(ctx, userId, frame.seq);
+      ctx.ackPositions.record(userId, frame.seq);
       if (guard.done) return;
       guard.finish();
       res.cork(() => {

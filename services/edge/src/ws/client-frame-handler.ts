@@ -1,5 +1,4 @@
 import { CloseCode, decodeClientFrame } from '@agentwire/protocol';
-import { recordUserAck } from '../ack-recorder.js';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
@@ -57,7 +56,7 @@ export function handleClientText(ctx: EdgeContext, conn: Connection, text: strin
           conn.end(CloseCode.ProtocolError, `ack ${frame.seq} is above the highest seq sent`);
         } else {
           // The user's position, for the "not acknowledged by any connection" webhook.
-          recordUserAck(ctx, conn.userId, frame.seq);
+          ctx.ackPositions.record(conn.userId, frame.seq);
         }
       } else if (frame.type === 'publish') {
         ctx.upstream.publish(conn, frame);
