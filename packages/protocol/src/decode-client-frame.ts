@@ -71,6 +71,13 @@ function decodePublish(f: Fields): DecodeResult {
   };
 }
 
+function decodeSync(f: Fields): DecodeResult {
+  if (!isBoundedString(f.runId, Limits.maxRunIdLength)) {
+    return fail(`sync.runId must be a string of 1 to ${Limits.maxRunIdLength} characters`);
+  }
+  return { ok: true, frame: { type: 'sync', runId: f.runId } };
+}
+
 /**
  * Decodes the JSON body of `POST /v1/ack` or `POST /v1/publish` (protocol.md
  * section 10): the frame of the same name without `type`, checked by the
@@ -114,6 +121,8 @@ export function decodeClientFrame(text: string): DecodeResult {
       return decodeAck(fields);
     case 'publish':
       return decodePublish(fields);
+    case 'sync':
+      return decodeSync(fields);
     default:
       return {
         ok: false,

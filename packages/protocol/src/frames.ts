@@ -24,7 +24,13 @@ export interface PublishFrame {
   data: JsonValue;
 }
 
-export type ClientFrame = HelloFrame | AckFrame | PublishFrame;
+/** Asks for one `snapshot` of a run (protocol.md section 9). */
+export interface SyncFrame {
+  type: 'sync';
+  runId: string;
+}
+
+export type ClientFrame = HelloFrame | AckFrame | PublishFrame | SyncFrame;
 
 // ---- server -> client ----
 
@@ -52,6 +58,32 @@ export interface EventFrame {
   threadId?: string;
   ts: number;
   data?: JsonValue;
+  /** Appends only (section 9): the run's text stream, default `main`. */
+  stream?: string;
+  /** Appends only: per (user, run, stream), from 1, contiguous. */
+  chunk?: number;
+  /** Appends only: the text added to the stream. */
+  append?: string;
+}
+
+/** A run's state: `unknown` when no such run is retained (then `streams` is empty). */
+export type RunStatus = 'running' | 'ended' | 'stalled' | 'unknown';
+
+export interface RunStreamSnapshot {
+  text: string;
+  /** Every append with `chunk <= chunks` is in `text`. */
+  chunks: number;
+  /** True when the text passed RUN_MAX_BYTES and only its start is kept. */
+  truncated: boolean;
+}
+
+export interface SnapshotFrame {
+  type: 'snapshot';
+  runId: string;
+  status: RunStatus;
+  startedTs?: number;
+  updatedTs?: number;
+  streams: Record<string, RunStreamSnapshot>;
 }
 
 export interface HeartbeatFrame {
@@ -77,7 +109,13 @@ export interface ReconnectFrame {
 }
 
 export type ServerFrame =
-  WelcomeFrame | EventFrame | HeartbeatFrame | AcceptedFrame | ErrorFrame | ReconnectFrame;
+  | WelcomeFrame
+  | EventFrame
+  | SnapshotFrame
+  | HeartbeatFrame
+  | AcceptedFrame
+  | ErrorFrame
+  | ReconnectFrame;
 
 // ---- HTTP ingest ----
 
@@ -90,6 +128,10 @@ export interface IngestEvent {
   runId?: string;
   threadId?: string;
   data?: JsonValue;
+  /** With `append`: the run's text stream (1-64 of [A-Za-z0-9._:-]), default `main`. */
+  stream?: string;
+  /** Makes the event an append to a text stream of `runId` (never critical). */
+  append?: string;
 }
 
 export interface PresenceResponse {

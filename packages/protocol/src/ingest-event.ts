@@ -1,5 +1,5 @@
 import { exceedsDepth } from './json-depth.js';
-import { Limits } from './limits.js';
+import { DEFAULT_RUN_END_EVENTS, Limits } from './limits.js';
 
 /**
  * An ingest event after validation, ready to be appended to an ingest stream.
@@ -13,12 +13,30 @@ export interface AcceptedEvent {
   critical: boolean;
   ts: number;
   body: string;
+  /** Set when the event belongs to a run: what the sequencer needs of it. */
+  run?: RunPart;
 }
+
+/**
+ * How an event acts on its run (protocol.md section 9): `event` any event of
+ * the run, `append` adds `text` to `stream`, `end` a critical event named in
+ * RUN_END_EVENTS.
+ */
+export type RunPart =
+  | { runId: string; kind: 'event' | 'end' }
+  | { runId: string; kind: 'append'; stream: string; text: string };
 
 export interface IngestRules {
   maxEventBytes: number;
   criticalNames: ReadonlySet<string>;
+  /** Critical names that end a run; default DEFAULT_RUN_END_EVENTS. */
+  runEndNames?: ReadonlySet<string>;
 }
+
+/** With the u flag a surrogate class matches only unpaired surrogates. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+const defaultRunEndNames: ReadonlySet<string> = new Set(DEFAULT_RUN_END_EVENTS);
 
 export type IngestValidation =
   { ok: true; event: AcceptedEvent } | { ok: false; error: string; tooLarge?: boolean };
@@ -67,6 +85,8 @@ export function validateIngestEvent(
   if (exceedsDepth(e.data, Limits.maxJsonDepth)) {
     return { ok: false, error: `data nests deeper than ${Limits.maxJsonDepth}` };
   }
+  if (e.append !== undefined) return validateAppend(e, e.id, e.userId, e.name, rules, now);
+  if (e.stream !== undefined) return { ok: false, error: 'stream is only valid with append' };
   const critical = e.critical ?? rules.criticalNames.has(e.name);
   const frame = {
     id: e.id,
@@ -77,10 +97,63 @@ export function validateIngestEvent(
     ts: now,
     data: e.data,
   };
+  let run: RunPart | undefined;
+  if (e.runId !== undefined) {
+    const ends = critical && (rules.runEndNames ?? defaultRunEndNames).has(e.name);
+    run = { runId: e.runId, kind: ends ? 'end' : 'event' };
+  }
+  return accept({ id: e.id, userId: e.userId, critical, ts: now }, frame, rules, run);
+}
+
+/** An append to a run's text stream (protocol.md section 9, "Ingest"). */
+function validateAppend(
+  e: Record<string, unknown>,
+  id: string,
+  userId: string,
+  name: string,
+  rules: IngestRules,
+  now: number,
+): IngestValidation {
+  if (typeof e.append !== 'string') return { ok: false, error: 'append must be a string' };
+  if (e.append === '' && e.data === undefined) {
+    return { ok: false, error: 'append may be empty only when data is present' };
+  }
+  // A lone surrogate cannot be stored as UTF-8: the kept text would differ from the live one.
+  if (LONE_SURROGATE.test(e.append)) {
+    return { ok: false, error: 'append must be well-formed Unicode (no lone surrogates)' };
+  }
+  if (e.runId === undefined) return { ok: false, error: 'runId is required with append' };
+  if (e.critical === true) return { ok: false, error: 'an append is never critical' };
+  const stream = e.stream ?? Limits.defaultStreamName;
+  if (typeof stream !== 'string' || !Limits.streamNamePattern.test(stream)) {
+    return { ok: false, error: 'stream must be 1 to 64 characters of [A-Za-z0-9._:-]' };
+  }
+  const runId = e.runId as string;
+  const frame = {
+    id,
+    critical: false,
+    name,
+    runId,
+    stream,
+    append: e.append,
+    threadId: e.threadId,
+    ts: now,
+    data: e.data,
+  };
+  const run: RunPart = { runId, kind: 'append', stream, text: e.append };
+  return accept({ id, userId, critical: false, ts: now }, frame, rules, run);
+}
+
+function accept(
+  head: Omit<AcceptedEvent, 'body' | 'run'>,
+  frame: object,
+  rules: IngestRules,
+  run: RunPart | undefined,
+): IngestValidation {
   const body = JSON.stringify(frame).slice(1);
   // Lower bound on bytes is the string length; only measure exactly when close to the limit.
   if (body.length > rules.maxEventBytes || Buffer.byteLength(body) > rules.maxEventBytes) {
     return { ok: false, error: `event exceeds ${rules.maxEventBytes} bytes`, tooLarge: true };
   }
-  return { ok: true, event: { id: e.id, userId: e.userId, critical, ts: now, body } };
+  return { ok: true, event: run === undefined ? { ...head, body } : { ...head, body, run } };
 }
