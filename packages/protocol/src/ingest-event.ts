@@ -1,5 +1,5 @@
 import { exceedsDepth } from './json-depth.js';
-import { DEFAULT_RUN_END_EVENTS, Limits } from './limits.js';
+import { DEFAULT_RUN_END_EVENTS, Limits, RUN_STALLED_EVENT } from './limits.js';
 
 /**
  * An ingest event after validation, ready to be appended to an ingest stream.
@@ -66,6 +66,9 @@ export function validateIngestEvent(
   }
   if (!isBoundedString(e.name, Limits.maxNameLength)) {
     return { ok: false, error: `name must be a string of 1 to ${Limits.maxNameLength} characters` };
+  }
+  if (e.name === RUN_STALLED_EVENT) {
+    return { ok: false, error: `${RUN_STALLED_EVENT} is sent by the service only` };
   }
   if (e.critical !== undefined && typeof e.critical !== 'boolean') {
     return { ok: false, error: 'critical must be a boolean' };

@@ -408,6 +408,10 @@ for s = 1, shardCount do
         -- A run_stalled overtaken by an event of the run (or its end): moot,
         -- acknowledged and dropped. No dedupe key, so the next stall may use its id.
         status = 0
+        if run.status == 'running' and runStallMs > 0 then
+          -- The stall job took the run out of its index when it sent this one.
+          redis.call('ZADD', base .. 'running', run.updated, userId .. '|' .. runId)
+        end
       else
         local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
         -- Critical events remember their seq, appends their chunk.

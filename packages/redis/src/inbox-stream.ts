@@ -69,6 +69,7 @@ export function parseInboxFields(fields: readonly string[]): InboxEntry | undefi
     }
   }
   if (userId === undefined || frame === undefined) return undefined;
-  if (chunk > 0 && runId !== '') return { userId, seq, frame, epoch, append: { runId, stream, chunk } };
+  if (chunk > 0 && runId !== '')
+    return { userId, seq, frame, epoch, append: { runId, stream, chunk } };
   return { userId, seq, frame, epoch };
 }

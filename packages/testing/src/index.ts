@@ -48,3 +48,4 @@ export {
   type SseOpenOptions,
   type SseReceived,
 } from './test-sse-client.js';
+export { RunTexts, type StreamText } from './run-texts.js';

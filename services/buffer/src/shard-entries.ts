@@ -56,8 +56,7 @@ export function parseShardEntries(raw: RawStreamEntries): {
     }
     if (eventId && userId && body) {
       entries.push({ entryId, eventId, userId, critical, body, runId, runKind, stream, text });
-    }
-    else malformed.push(entryId);
+    } else malformed.push(entryId);
   }
   return { entries, malformed };
 }

@@ -172,10 +172,13 @@ describe('persist-batch script: runs and their text streams', () => {
     // An event makes it running again; a stall detected on the old time is moot.
     await new Promise((resolve) => setTimeout(resolve, 5));
     await persist([appendEntry('3-1', 'a', 'u1', 'r1', 'main', 'x')]);
+    await client.zrem(keys.shardRunning(shard), 'u1|r1');
     const moot = await persist([stall('4-1', 2, updated)]);
     expect(moot.forwards).toEqual([]);
     expect(moot.duplicates).toBe(1);
     expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('running');
+    // The job took the run out of its index when it sent the moot one: back in.
+    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).not.toBeNull();
     // The moot one wrote no dedupe key: the next real stall can use its id.
     const next = Number(await client.hget(keys.run('u1', 'r1'), 'updated'));
     const again = await persist([stall('5-1', 2, next)]);

@@ -37,7 +37,15 @@ export function appendEntry(
   stream: string,
   text: string,
 ): ShardEntry {
-  const body = JSON.stringify({ id: eventId, critical: false, name: 'token', runId, stream, append: text, ts: 1 });
+  const body = JSON.stringify({
+    id: eventId,
+    critical: false,
+    name: 'token',
+    runId,
+    stream,
+    append: text,
+    ts: 1,
+  });
   return {
     entryId,
     eventId,
