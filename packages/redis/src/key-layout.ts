@@ -24,6 +24,13 @@ export interface KeyLayout {
    * or a restore took writes back (docs/operations.md, "Lost history").
    */
   shardHistory(shard: number): string;
+  /**
+   * Sorted set of the shard's running runs, member `userId|runId`, score = the
+   * run's last event (ms): what the stall job looks at.
+   */
+  shardRunning(shard: number): string;
+  /** Hash of a run: status, started, updated, stalls, per-stream chunk counts. */
+  run(userId: string, runId: string): string;
   userMeta(userId: string): string;
   userLog(userId: string): string;
   userRoutes(userId: string): string;
@@ -73,6 +80,9 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     fence: (shard) => `${shardBase(shard)}fence`,
     shardUsers: (shard) => `${shardBase(shard)}users`,
     shardHistory: (shard) => `${shardBase(shard)}hist`,
+    shardRunning: (shard) => `${shardBase(shard)}running`,
+    // '|' cannot occur in a user id, so `r|<user>|<run>` cannot collide.
+    run: (userId, runId) => `${shardBase(shardOf(userId))}r|${userId}|${runId}`,
     userMeta: (userId) => `${userBase(userId)}meta`,
     userLog: (userId) => `${userBase(userId)}log`,
     userRoutes: (userId) => `${userBase(userId)}routes`,

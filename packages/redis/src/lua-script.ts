@@ -56,6 +56,7 @@ export const Scripts = {
   rotateEpochs: new LuaScript('rotate-epochs-1.lua'),
   ensureGroup: new LuaScript('ensure-group-1.lua'),
   streamGroups: new LuaScript('stream-groups-1.lua'),
+  emitStalls: new LuaScript('emit-stalls-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */

@@ -74,6 +74,13 @@ export const bufferEnvSchema = {
   UNACKED_CHECK_MS: positiveInt(5000),
   /** Only users with a critical event this recent are looked at. @default 600000 */
   UNACKED_LOOKBACK_MS: positiveInt(600_000),
+  /**
+   * A running run with no event for this long gets a critical run_stalled
+   * event from the service (protocol.md section 9); 0 turns stall detection
+   * off. Checked every quarter of it (between 250 ms and 5 s). Keep it
+   * identical on every buffer replica. @default 120000
+   */
+  RUN_STALL_MS: nonNegativeInt(120_000),
   LOG_LEVEL: logLevel,
 };
 

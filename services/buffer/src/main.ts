@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     nodeTtlMs: env.NODE_TTL_MS,
     retentionMs: env.RETENTION_MS,
     retentionSweepMs: env.RETENTION_SWEEP_MS,
+    runStallMs: env.RUN_STALL_MS,
     ...(env.UNACKED_WEBHOOK_URL && {
       unacknowledged: {
         url: env.UNACKED_WEBHOOK_URL,

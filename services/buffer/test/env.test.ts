@@ -1,6 +1,7 @@
 import { ConfigError } from '@agentwire/config';
 import { describe, expect, it } from 'vitest';
 import { loadBufferEnv } from '../src/env.js';
+import { stallCheckEveryMs } from '../src/jobs/emit-stalls.js';
 
 describe('buffer environment', () => {
   it('listens on PORT (protocol.md section 8), 9090 when unset', () => {
@@ -28,5 +29,22 @@ describe('buffer environment', () => {
     expect(loadBufferEnv({}).STOP_GRACE_MS).toBe(20_000);
     expect(loadBufferEnv({ STOP_GRACE_MS: '3000' }).STOP_GRACE_MS).toBe(3000);
     expect(() => loadBufferEnv({ STOP_GRACE_MS: '999' })).toThrow('STOP_GRACE_MS');
+  });
+
+  it('detects stalled runs after RUN_STALL_MS, 120000 by default, 0 turning it off', () => {
+    expect(loadBufferEnv({}).RUN_STALL_MS).toBe(120_000);
+    expect(loadBufferEnv({ RUN_STALL_MS: '0' }).RUN_STALL_MS).toBe(0);
+    expect(loadBufferEnv({ RUN_STALL_MS: '1500' }).RUN_STALL_MS).toBe(1500);
+    for (const value of ['-1', '1.5', 'soon']) {
+      const parse = () => loadBufferEnv({ RUN_STALL_MS: value });
+      expect(parse).toThrow(ConfigError);
+      expect(parse).toThrow('RUN_STALL_MS');
+    }
+  });
+
+  it('checks for stalls every quarter of RUN_STALL_MS, between 250 ms and 5 s', () => {
+    expect(stallCheckEveryMs(120_000)).toBe(5000);
+    expect(stallCheckEveryMs(8000)).toBe(2000);
+    expect(stallCheckEveryMs(600)).toBe(250);
   });
 });

@@ -2,6 +2,7 @@ import type { KeyLayout, RedisClient } from '@agentwire/redis';
 import type { Logger } from '@agentwire/telemetry';
 import { Queue, Worker } from 'bullmq';
 import { deliverWebhook } from './deliver-webhook.js';
+import { emitStalls, stallCheckEveryMs } from './emit-stalls.js';
 import { findUnacknowledged } from './find-unacknowledged.js';
 import { reapDeadNodes } from './reap-dead-nodes.js';
 import { sweepRetention } from './sweep-retention.js';
@@ -15,6 +16,8 @@ export interface MaintenanceJobsOptions {
   nodeTtlMs: number;
   retentionMs: number;
   retentionSweepMs: number;
+  /** RUN_STALL_MS: a running run with no event for this long gets run_stalled; 0 is off. */
+  runStallMs: number;
   /** The "not acknowledged by any connection" webhook; off when undefined. */
   unacknowledged?: UnacknowledgedWebhookSettings;
   logger: Logger;
@@ -36,6 +39,7 @@ export const JobName = {
   sweepRetention: 'sweep-retention',
   findUnacknowledged: 'find-unacknowledged',
   deliverWebhook: 'deliver-webhook',
+  emitStalls: 'emit-stalls',
 } as const;
 
 /**
@@ -60,6 +64,14 @@ export class MaintenanceJobs {
         }
         if (job.name === JobName.sweepRetention) {
           return sweepRetention(options.client, options.keys, options.retentionMs);
+        }
+        if (job.name === JobName.emitStalls) {
+          // Scheduled by a replica with stall detection on; a mixed deployment
+          // (RUN_STALL_MS differs) must not fail it here.
+          if (options.runStallMs === 0) return 0;
+          const emitted = await emitStalls(options.client, options.keys, options.runStallMs);
+          if (emitted > 0) options.logger.info({ runs: emitted }, 'emitted run_stalled');
+          return emitted;
         }
         const webhook = options.unacknowledged;
         if (webhook && job.name === JobName.findUnacknowledged) {
@@ -109,6 +121,16 @@ export class MaintenanceJobs {
       );
     } else {
       await this.queue.removeJobScheduler(JobName.findUnacknowledged);
+    }
+    if (this.options.runStallMs > 0) {
+      await this.queue.upsertJobScheduler(
+        JobName.emitStalls,
+        { every: stallCheckEveryMs(this.options.runStallMs) },
+        // Frequent and idempotent: a failed run is simply the next one.
+        { name: JobName.emitStalls, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+    } else {
+      await this.queue.removeJobScheduler(JobName.emitStalls);
     }
     await this.queue.upsertJobScheduler(
       JobName.sweepRetention,
