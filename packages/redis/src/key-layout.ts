@@ -29,8 +29,6 @@ export interface KeyLayout {
    * run's last event (ms): what the stall job looks at.
    */
   shardRunning(shard: number): string;
-  /** Hash of a run: status, started, updated, stalls, per-stream chunk counts. */
-  run(userId: string, runId: string): string;
   userMeta(userId: string): string;
   userLog(userId: string): string;
   userRoutes(userId: string): string;
@@ -40,8 +38,6 @@ export interface KeyLayout {
   runText(userId: string, runId: string, stream: string): string;
   /** Sorted set of a user's retained runs by last event time. */
   userRuns(userId: string): string;
-  /** Sorted set `<userId>|<runId>` of the shard's running runs (the stall job's index). */
-  shardRunning(shard: number): string;
   inbox(nodeId: string): string;
   /** The parts of every inbox key around the node id, for scripts that build them. */
   inboxKeyParts(): readonly [before: string, after: string];
@@ -81,8 +77,6 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     shardUsers: (shard) => `${shardBase(shard)}users`,
     shardHistory: (shard) => `${shardBase(shard)}hist`,
     shardRunning: (shard) => `${shardBase(shard)}running`,
-    // '|' cannot occur in a user id, so `r|<user>|<run>` cannot collide.
-    run: (userId, runId) => `${shardBase(shardOf(userId))}r|${userId}|${runId}`,
     userMeta: (userId) => `${userBase(userId)}meta`,
     userLog: (userId) => `${userBase(userId)}log`,
     userRoutes: (userId) => `${userBase(userId)}routes`,
@@ -91,7 +85,6 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     runText: (userId, runId, stream) =>
       `${shardBase(shardOf(userId))}t|${userId}|${stream}|${runId}`,
     userRuns: (userId) => `${shardBase(shardOf(userId))}runs|${userId}`,
-    shardRunning: (shard) => `${shardBase(shard)}running`,
     inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
     inboxKeyParts: () => [`${prefix}:{n:`, '}:inbox'],
     nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,

@@ -47,8 +47,6 @@ export const bufferEnvSchema = {
   RUN_MAX_PER_USER: positiveInt(100),
   /** A run's texts are kept this long after its last event. @default 3600000 (1 h) */
   RUN_TTL_MS: positiveInt(3_600_000),
-  /** A running run with no event this long gets run_stalled; 0 disables. @default 120000 */
-  RUN_STALL_MS: nonNegativeInt(120_000),
   /** Entries read from a shard per batch (one persist script call). @default 500 */
   BATCH_SIZE: positiveInt(500).refine((v) => v <= 5000, 'expected at most 5000'),
   /** Approximate max length of each edge inbox stream. @default 100000 */
