@@ -231,6 +231,7 @@ export class RunWriter {
   }
 
   #publishNow(event: IngestEvent): Promise<void> {
+    if (this.#open.length >= Limits.maxBatchEvents) this.#seal();
     this.#open.push(event);
     this.#lastAppendBytes = 0;
     return this.flush();

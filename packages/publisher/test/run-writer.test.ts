@@ -150,6 +150,14 @@ describe('RunWriter batching', () => {
     expect(transport.calls.map((batch) => batch.length)).toEqual([1000, 1]);
     expect(transport.textOf('a').length + transport.textOf('b').length).toBe(1001);
   });
+
+  it('puts an event after 1000 gathered appends in a POST of its own', async () => {
+    const { transport, writer: w } = writer({ batchMs: 10_000 });
+    for (let i = 0; i < 1000; i++) w.append(i % 2 === 0 ? 'a' : 'b', 'x');
+    await w.event('tool_executing');
+    expect(transport.calls.map((batch) => batch.length)).toEqual([1000, 1]);
+    expect(transport.calls[1]?.[0]?.name).toBe('tool_executing');
+  });
 });
 
 describe('RunWriter text', () => {
