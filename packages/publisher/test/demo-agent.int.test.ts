@@ -7,7 +7,13 @@ import {
   type Stack,
 } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectAs, expectStreamsDelivered, runFrames } from './support/run-frames.js';
+import {
+  connectAs,
+  expectRunKept,
+  expectStreamsDelivered,
+  fetchRunSnapshot,
+  runFrames,
+} from './support/run-frames.js';
 
 let stack: Stack;
 let agent: ServiceProcess | undefined;
@@ -76,6 +82,13 @@ describe('the demo agent', () => {
     expect(run.texts.answer?.length).toBeGreaterThan(50);
     expect(completed.data).toEqual({ answerLength: run.texts.answer?.length });
     expectStreamsDelivered(frames, run.texts);
+    const chunks = Object.fromEntries(
+      Object.keys(run.texts).map((stream) => [
+        stream,
+        frames.filter((frame) => frame.stream === stream).length,
+      ]),
+    );
+    expectRunKept(await fetchRunSnapshot(stack, userId, run.runId), run.texts, chunks);
     await client.close();
   });
 

@@ -1,3 +1,4 @@
+import type { SnapshotFrame } from '@agentwire/protocol';
 import { TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
 import { expect } from 'vitest';
 
@@ -37,4 +38,37 @@ export function expectStreamsDelivered(
       `chunks of ${stream}`,
     ).toEqual(Array.from({ length: expectedCount }, (_, i) => i + 1));
   }
+}
+
+/** The run as the service keeps it: GET /v1/runs/{runId} with the user's token. */
+export async function fetchRunSnapshot(
+  stack: Stack,
+  userId: string,
+  runId: string,
+): Promise<SnapshotFrame> {
+  const edge = stack.edges[0];
+  if (!edge) throw new Error('the stack has no edge');
+  const response = await fetch(`${edge.url}/v1/runs/${encodeURIComponent(runId)}`, {
+    headers: { authorization: `Bearer ${await stack.token(userId)}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as SnapshotFrame;
+}
+
+/** Checks that the service keeps each stream exactly as written, with as many chunks, and the run ended. */
+export function expectRunKept(
+  snapshot: SnapshotFrame,
+  texts: Record<string, string>,
+  chunks: Record<string, number>,
+): void {
+  expect(snapshot.status).toBe('ended');
+  expect(snapshot.streams).toEqual(
+    Object.fromEntries(
+      Object.entries(texts).map(([stream, text]) => [
+        stream,
+        { text, chunks: chunks[stream], truncated: false },
+      ]),
+    ),
+  );
 }
