@@ -7,13 +7,7 @@ import {
   type Stack,
 } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectAs,
-  expectRunKept,
-  expectStreamsDelivered,
-  fetchRunSnapshot,
-  runFrames,
-} from './support/run-frames.js';
+import { connectAs, expectRunExact, runFrames } from './support/run-frames.js';
 
 let stack: Stack;
 let agent: ServiceProcess | undefined;
@@ -81,14 +75,7 @@ describe('the demo agent', () => {
     expect(Object.keys(run.texts).sort()).toEqual(['answer', 'thinking']);
     expect(run.texts.answer?.length).toBeGreaterThan(50);
     expect(completed.data).toEqual({ answerLength: run.texts.answer?.length });
-    expectStreamsDelivered(frames, run.texts);
-    const chunks = Object.fromEntries(
-      Object.keys(run.texts).map((stream) => [
-        stream,
-        frames.filter((frame) => frame.stream === stream).length,
-      ]),
-    );
-    expectRunKept(await fetchRunSnapshot(stack, userId, run.runId), run.texts, chunks);
+    await expectRunExact({ stack, userId, client, runId: run.runId }, run.texts);
     await client.close();
   });
 

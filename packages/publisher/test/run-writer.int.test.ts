@@ -2,13 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startStack, uniquePrefix, type Stack } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpPublisher } from '../src/http-publisher.js';
-import {
-  connectAs,
-  expectRunKept,
-  expectStreamsDelivered,
-  fetchRunSnapshot,
-  runFrames,
-} from './support/run-frames.js';
+import { connectAs, expectRunExact, runFrames } from './support/run-frames.js';
 
 let stack: Stack;
 
@@ -68,12 +62,10 @@ describe('RunWriter against a real stack', () => {
     expect(frames[0]).toMatchObject({ name: 'agent_started', critical: true, threadId: 't1' });
     expect(frames.at(-1)).toMatchObject({ name: 'agent_completed', critical: true });
     expect(writer.text('answer')).toBe(answerTokens.join('').repeat(5));
-    const chunks = {
+    await expectRunExact({ stack, userId, client, runId: 'r1' }, writer.texts(), {
       thinking: writer.appendCount('thinking'),
       answer: writer.appendCount('answer'),
-    };
-    expectStreamsDelivered(frames, writer.texts(), chunks);
-    expectRunKept(await fetchRunSnapshot(stack, userId, 'r1'), writer.texts(), chunks);
+    });
     // The window merged tokens: fewer append events than tokens.
     expect(writer.appendCount('answer')).toBeLessThan(answerTokens.length * 5);
     await client.close();
@@ -102,9 +94,10 @@ describe('RunWriter against a real stack', () => {
     const frames = runFrames(client, 'r2');
     const ids = frames.map((frame) => frame.id);
     expect(new Set(ids).size).toBe(ids.length);
-    const chunks = { main: writer.appendCount('main') };
-    expectStreamsDelivered(frames, { main: 'one two three four five' }, chunks);
-    expectRunKept(await fetchRunSnapshot(stack, userId, 'r2'), writer.texts(), chunks);
+    expect(writer.text('main')).toBe('one two three four five');
+    await expectRunExact({ stack, userId, client, runId: 'r2' }, writer.texts(), {
+      main: writer.appendCount('main'),
+    });
     await client.close();
   });
 });

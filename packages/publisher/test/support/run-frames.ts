@@ -1,4 +1,4 @@
-import type { SnapshotFrame } from '@agentwire/protocol';
+import type { RunStreamSnapshot, SnapshotFrame } from '@agentwire/protocol';
 import { TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
 import { expect } from 'vitest';
 
@@ -16,32 +16,48 @@ export function runFrames(client: TestWsClient, runId: string): WsFrame[] {
   return client.events().filter((frame) => frame.runId === runId);
 }
 
+/** An ended run, as `client` (a connection of `userId`) received it. */
+export interface DeliveredRun {
+  stack: Stack;
+  userId: string;
+  client: TestWsClient;
+  runId: string;
+}
+
 /**
- * Checks what the protocol promises a connection for each stream of a run
- * (protocol.md section 9): its append frames, in arrival order, join to
- * exactly `texts[stream]`, and their chunks run 1, 2, ... with no gap or
- * repeat (as many as `chunks[stream]`, when given).
+ * Checks the two halves of protocol.md section 9 for each stream of an ended
+ * run against the text written to it:
+ * - delivery: the stream's append frames, in arrival order, join to exactly
+ *   that text, and their chunks run 1, 2, ... with no gap or repeat (as many
+ *   as `chunks[stream]`, when given);
+ * - retention: GET /v1/runs/{runId} keeps exactly that text, with as many
+ *   chunks, and says the run ended.
  */
-export function expectStreamsDelivered(
-  frames: readonly WsFrame[],
+export async function expectRunExact(
+  { stack, userId, client, runId }: DeliveredRun,
   texts: Record<string, string>,
   chunks: Record<string, number> = {},
-): void {
-  const appends = frames.filter((frame) => typeof frame.append === 'string');
+): Promise<void> {
+  const appends = runFrames(client, runId).filter((frame) => typeof frame.append === 'string');
   expect(new Set(appends.map((frame) => frame.stream))).toEqual(new Set(Object.keys(texts)));
+  const kept: Record<string, RunStreamSnapshot> = {};
   for (const [stream, text] of Object.entries(texts)) {
     const ofStream = appends.filter((frame) => frame.stream === stream);
+    const count = chunks[stream] ?? ofStream.length;
     expect(ofStream.map((frame) => frame.append).join(''), `text of ${stream}`).toBe(text);
-    const expectedCount = chunks[stream] ?? ofStream.length;
     expect(
       ofStream.map((frame) => frame.chunk),
       `chunks of ${stream}`,
-    ).toEqual(Array.from({ length: expectedCount }, (_, i) => i + 1));
+    ).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    kept[stream] = { text, chunks: count, truncated: false };
   }
+  const snapshot = await fetchRunSnapshot(stack, userId, runId);
+  expect(snapshot.status).toBe('ended');
+  expect(snapshot.streams).toEqual(kept);
 }
 
 /** The run as the service keeps it: GET /v1/runs/{runId} with the user's token. */
-export async function fetchRunSnapshot(
+async function fetchRunSnapshot(
   stack: Stack,
   userId: string,
   runId: string,
@@ -54,21 +70,4 @@ export async function fetchRunSnapshot(
   });
   expect(response.status).toBe(200);
   return (await response.json()) as SnapshotFrame;
-}
-
-/** Checks that the service keeps each stream exactly as written, with as many chunks, and the run ended. */
-export function expectRunKept(
-  snapshot: SnapshotFrame,
-  texts: Record<string, string>,
-  chunks: Record<string, number>,
-): void {
-  expect(snapshot.status).toBe('ended');
-  expect(snapshot.streams).toEqual(
-    Object.fromEntries(
-      Object.entries(texts).map(([stream, text]) => [
-        stream,
-        { text, chunks: chunks[stream], truncated: false },
-      ]),
-    ),
-  );
 }
