@@ -109,6 +109,34 @@ describe('demo page in Chromium', () => {
     await page.close();
   });
 
+  it("shows a run's appended text, its thinking apart from its answer", async () => {
+    const userId = freshUserId('demo-append');
+    const page = await openDemo(context, stack, userId);
+    const append = (id: string, stream: string, text: string) => ({
+      id: `${userId}-${id}`,
+      userId,
+      name: 'token',
+      runId: 'run-t',
+      stream,
+      append: text,
+    });
+    const [started, completed] = runEvents(userId, 'run-t', 2);
+    await ingestOk(stack, [
+      started!,
+      append('t1', 'thinking', 'Looking it up.'),
+      append('a1', 'answer', 'Ça marche '),
+      append('a2', 'answer', '🚀.'),
+      completed!,
+    ]);
+    await waitForReceived(page, 2);
+    const runCard = page.locator('[data-testid=run][data-run-id=run-t]');
+    expect(await runCard.locator('[data-testid=run-thinking]').textContent()).toBe(
+      'Looking it up.',
+    );
+    expect(await runCard.locator('[data-testid=run-stream]').textContent()).toBe('Ça marche 🚀.');
+    await page.close();
+  });
+
   it('resumes after "Drop connection" without losing or repeating events', async () => {
     const userId = freshUserId('demo-drop');
     const page = await openDemo(

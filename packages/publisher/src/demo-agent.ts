@@ -8,34 +8,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, redisSettings } from '@agentwire/config';
 import { createKeyLayout, createBlockingClient } from '@agentwire/redis';
 import { createLogger, installGracefulStop } from '@agentwire/telemetry';
-import { demoRunEvents } from './demo-run.js';
+import { loadDemoAgentEnv, type DemoAgentEnv } from './demo-agent-env.js';
+import { playDemoRun } from './demo-run.js';
 import { HttpPublisher } from './http-publisher.js';
 import { UpstreamReader } from './upstream-reader.js';
 
-const env = process.env;
-const edgeUrl = env.EDGE_URL ?? 'http://127.0.0.1:8080';
-const userId = env.DEMO_USER ?? 'demo';
-const intervalMs = Number(env.DEMO_INTERVAL_MS ?? 8000);
-const tokenDelayMs = Number(env.DEMO_TOKEN_DELAY_MS ?? 60);
-const stopGraceMs = Number(env.STOP_GRACE_MS ?? 5000);
-const logger = createLogger({
-  service: 'demo-agent',
-  instance: userId,
-  level: env.LOG_LEVEL ?? 'info',
-});
-const ingestToken = env.INGEST_TOKEN;
-if (!ingestToken) {
-  logger.fatal('INGEST_TOKEN is required');
-  process.exit(1);
+let env: DemoAgentEnv;
+try {
+  env = loadDemoAgentEnv();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`demo-agent: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
 }
-if (!Number.isSafeInteger(stopGraceMs) || stopGraceMs < 100) {
-  logger.fatal(`STOP_GRACE_MS: expected an integer >= 100, got "${env.STOP_GRACE_MS}"`);
-  process.exit(1);
-}
+const userId = env.DEMO_USER;
+const logger = createLogger({ service: 'demo-agent', instance: userId, level: env.LOG_LEVEL });
 
-const publisher = new HttpPublisher({ url: edgeUrl, token: ingestToken });
+const publisher = new HttpPublisher({ url: env.EDGE_URL, token: env.INGEST_TOKEN });
 const shutdown = new AbortController();
 const { signal } = shutdown;
 /** Waits `ms`, less when stopping; never rejects. */
@@ -44,30 +38,32 @@ const pause = (ms: number): Promise<void> =>
 
 async function streamRun(prompt: string): Promise<void> {
   const runId = `run-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  for (const event of demoRunEvents(userId, runId, prompt)) {
-    if (signal.aborted) return;
-    await publisher.publish(event, { signal });
-    await pause(event.name === 'token' ? tokenDelayMs : 300);
+  const writer = publisher.run({ userId, runId, threadId: 'demo', signal });
+  try {
+    const texts = await playDemoRun(writer, prompt, {
+      tokensPerSecond: env.DEMO_TOKENS_PER_SECOND,
+      signal,
+    });
+    // The streams' texts, exactly as the service keeps them: what tests compare with.
+    if (!signal.aborted) logger.info({ runId, texts }, 'run streamed');
+  } catch (error) {
+    if (!signal.aborted) logger.warn({ err: error, runId }, 'run failed');
   }
 }
 
 async function runOnSchedule(): Promise<void> {
   let n = 0;
   while (!signal.aborted) {
-    await streamRun(`scheduled question #${++n}`).catch((error: unknown) => {
-      if (!signal.aborted) logger.warn({ err: error }, 'scheduled run failed');
-    });
-    await pause(intervalMs);
+    await streamRun(`scheduled question #${++n}`);
+    await pause(env.DEMO_INTERVAL_MS);
   }
 }
 
 async function answerUpstream(): Promise<void> {
-  const target = env.REDIS_CLUSTER_NODES
-    ? { clusterNodes: env.REDIS_CLUSTER_NODES.split(',') }
-    : { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
-  const client = createBlockingClient(target, 'demo-agent:upstream');
+  const redis = redisSettings(env);
+  const client = createBlockingClient(redis.target, 'demo-agent:upstream');
   client.on('error', () => undefined);
-  const keys = createKeyLayout(env.KEY_PREFIX ?? 'aw', Number(env.SHARDS ?? 16));
+  const keys = createKeyLayout(redis.keyPrefix, redis.shards);
   const reader = new UpstreamReader({ client, keys, consumer: 'demo-agent' });
   try {
     for await (const message of reader.messages(signal)) {
@@ -88,7 +84,7 @@ const upstream = answerUpstream().catch((error: unknown) => {
 });
 installGracefulStop({
   logger,
-  graceMs: stopGraceMs,
+  graceMs: env.STOP_GRACE_MS,
   stop: async (steps) => {
     shutdown.abort();
     // Both loops end at once on the abort; the bounds cover an acknowledgement
@@ -97,4 +93,4 @@ installGracefulStop({
     await steps.run('upstream reader', () => upstream, steps.budgetMs(0.5));
   },
 });
-logger.info({ edgeUrl, userId }, 'streaming demo runs');
+logger.info({ edgeUrl: env.EDGE_URL, userId }, 'streaming demo runs');

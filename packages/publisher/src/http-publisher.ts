@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestEvent } from '@agentwire/protocol';
+import { PublishRejectedError } from './publisher-errors.js';
+import { RunWriter, type RunOptions } from './run-writer.js';
 
 export interface HttpPublisherOptions {
   /** Base URL of any edge (or the load balancer), e.g. http://127.0.0.1:8080 */
@@ -14,17 +16,6 @@ export interface HttpPublisherOptions {
   attempts?: number;
   /** fetch implementation. @default globalThis.fetch */
   fetch?: typeof fetch;
-}
-
-/** The edge refused a batch for a reason a retry cannot fix (400, 401, 413). */
-export class PublishRejectedError extends Error {
-  override readonly name = 'PublishRejectedError';
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    super(`ingest refused with HTTP ${status}: ${JSON.stringify(body)}`);
-  }
 }
 
 export interface PublishOptions {
@@ -45,6 +36,14 @@ export class HttpPublisher {
     this.endpoint = new URL('/v1/events', options.url).toString();
     this.attempts = options.attempts ?? 5;
     this.fetchImpl = options.fetch ?? globalThis.fetch;
+  }
+
+  /**
+   * A writer for one agent run: its lifecycle events and its text streams,
+   * batched and published in order through this publisher (see RunWriter).
+   */
+  run(options: RunOptions): RunWriter {
+    return new RunWriter(this, options);
   }
 
   async publish(

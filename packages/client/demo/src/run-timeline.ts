@@ -6,6 +6,8 @@ interface RunView {
   root: HTMLElement;
   status: HTMLElement;
   timeline: HTMLOListElement;
+  /** The run's `thinking` stream, shown apart from its answer. */
+  thinking: HTMLElement;
   stream: HTMLElement;
 }
 
@@ -74,12 +76,16 @@ export class RunTimeline {
     if (event.name === 'agent_error') this.#setStatus(run, 'error');
   }
 
-  /** A `token` delta: appended to its run, or to the run seen last when it names none. */
+  /**
+   * A `token`: an append to a run's stream (protocol 1.1), or a delta with
+   * `data.text`, added to its run, or to the run seen last when it names none.
+   */
   addToken(event: EventFrame): void {
     const data = event.data as { text?: unknown } | undefined;
-    if (typeof data?.text !== 'string') return;
-    const runId = event.runId ?? this.#currentRun ?? NO_RUN;
-    this.#run(runId).stream.append(data.text);
+    const text = event.append ?? data?.text;
+    if (typeof text !== 'string') return;
+    const run = this.#run(event.runId ?? this.#currentRun ?? NO_RUN);
+    (event.stream === 'thinking' ? run.thinking : run.stream).append(text);
   }
 
   /** The application's state came back from nowhere (resync): start the view afresh. */
@@ -101,11 +107,13 @@ export class RunTimeline {
     status.dataset.status = 'running';
     head.append(el('span', 'run-id mono', runId), status);
     const timeline = el('ol', 'timeline');
+    const thinking = el('p', 'stream thinking');
+    thinking.dataset.testid = 'run-thinking';
     const stream = el('p', 'stream');
     stream.dataset.testid = 'run-stream';
-    root.append(head, timeline, stream);
+    root.append(head, timeline, thinking, stream);
     this.#container.prepend(root);
-    const view = { root, status, timeline, stream };
+    const view = { root, status, timeline, thinking, stream };
     this.#runs.set(runId, view);
     this.#updateCount();
     return view;
