@@ -1,3 +1,4 @@
+import type { InboxAppend } from '@agentwire/redis';
 import { Registry } from '@agentwire/telemetry';
 import { describe, expect, it } from 'vitest';
 import { ConnectionRegistry } from '../src/connection-registry.js';
@@ -26,18 +27,44 @@ describe('createInboxDispatcher', () => {
   /** Records offers the way a Connection receives them. */
   const recorder = () => {
     const offers: Array<[number, string, string]> = [];
+    const appends: Array<InboxAppend | undefined> = [];
     let flushes = 0;
     const conn = {
-      offer(seq: number, frame: string, epoch: string, _now: number, dirty: Connection[]) {
+      offer(
+        seq: number,
+        frame: string,
+        epoch: string,
+        _now: number,
+        dirty: Connection[],
+        append?: InboxAppend,
+      ) {
         if (offers.length === 0) dirty.push(conn as unknown as Connection);
         offers.push([seq, frame, epoch]);
+        appends.push(append);
       },
       flushOutbox() {
         flushes++;
       },
     };
-    return { conn: conn as unknown as Connection, offers, flushes: () => flushes };
+    return { conn: conn as unknown as Connection, offers, appends, flushes: () => flushes };
   };
+
+  it('passes an append’s run, stream and chunk, in the written order and by name', () => {
+    const registry = new ConnectionRegistry<Connection>();
+    const a = recorder();
+    registry.add('u1', a.conn);
+    const dispatch = createInboxDispatcher(registry, createEdgeMetrics(new Registry()));
+    dispatch([
+      ['1-0', ['u', 'u1', 's', '0', 'f', 'A', 'e', 'ep', 'r', 'r7', 'n', 'answer', 'k', '12']],
+      ['1-1', ['k', '13', 'u', 'u1', 's', '0', 'f', 'B', 'n', 'answer', 'r', 'r7']],
+      ['1-2', ['u', 'u1', 's', '0', 'f', 'C', 'e', 'ep']],
+    ]);
+    expect(a.appends).toEqual([
+      { runId: 'r7', stream: 'answer', chunk: 12 },
+      { runId: 'r7', stream: 'answer', chunk: 13 },
+      undefined,
+    ]);
+  });
 
   it('hands entries to the connections of their user only, and flushes once per batch', () => {
     const registry = new ConnectionRegistry<Connection>();
