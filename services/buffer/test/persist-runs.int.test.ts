@@ -1,22 +1,12 @@
-import { type RedisClient, createKeyLayout, readRun } from '@agentwire/redis';
-import { type TestRedis, startTestRedis, uniquePrefix } from '@agentwire/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeyLayout, readRun } from '@agentwire/redis';
+import { uniquePrefix } from '@agentwire/testing';
+import { describe, expect, it } from 'vitest';
 import { type PersistSettings, type ShardEntry, persistBatch } from '../src/persist-batch.js';
 import { ShardLease } from '../src/shard-lease.js';
 import { appendEntry, persistSettings, runEventEntry } from './support/persist-fixtures.js';
+import { useSharedTestRedis } from './support/shared-test-redis.js';
 
-let redis: TestRedis;
-let client: RedisClient;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-  client = redis.createClient();
-});
-
-afterAll(async () => {
-  await client.quit();
-  await redis.stop();
-});
+const redis = useSharedTestRedis();
 
 /** A shard of a fresh key space, leased, and a persist function for it. */
 async function sequencer(
@@ -26,11 +16,11 @@ async function sequencer(
 ) {
   const keys = createKeyLayout(uniquePrefix(name), 4);
   const shard = keys.shardOf(userId);
-  const lease = new ShardLease(client, keys, shard, 'replica-a', 5000);
+  const lease = new ShardLease(redis.client, keys, shard, 'replica-a', 5000);
   expect(await lease.acquire()).toBe(true);
   const persist = async (entries: ShardEntry[]) => {
     const outcome = await persistBatch(
-      client,
+      redis.client,
       keys,
       shard,
       lease.value as string,
@@ -65,13 +55,13 @@ describe('persist-batch script: runs and their text streams', () => {
     expect(second.forwards[0]?.frame).toMatch(/^\{"type":"event","chunk":3,"id":"t4"/);
     expect(second.forwards[0]?.runId).toBe('r1');
 
-    const run = await readRun(client, keys, 'u1', 'r1');
+    const run = await readRun(redis.client, keys, 'u1', 'r1');
     expect(run?.status).toBe('running');
     expect(run?.streams.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'answer', chunks: 3, truncated: false, text: 'Hello wörld ✓' },
       { name: 'thinking', chunks: 1, truncated: false, text: 'hmm' },
     ]);
-    expect(await readRun(client, keys, 'u1', 'other')).toBeUndefined();
+    expect(await readRun(redis.client, keys, 'u1', 'other')).toBeUndefined();
   });
 
   it('keeps a repeated id at its chunk: a new entry is a duplicate, the same entry is forwarded again', async () => {
@@ -84,7 +74,7 @@ describe('persist-batch script: runs and their text streams', () => {
     ]);
     expect(again.duplicates).toBe(1);
     expect(again.forwards.map((f) => f.chunk)).toEqual([1, 2]);
-    const run = await readRun(client, keys, 'u1', 'r1');
+    const run = await readRun(redis.client, keys, 'u1', 'r1');
     expect(run?.streams).toEqual([{ name: 'main', chunks: 2, truncated: false, text: 'xy' }]);
   });
 
@@ -94,13 +84,13 @@ describe('persist-batch script: runs and their text streams', () => {
       appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x'),
       runEventEntry('1-2', 'done', 'u1', 'r1', true),
     ]);
-    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('ended');
+    expect((await readRun(redis.client, keys, 'u1', 'r1'))?.status).toBe('ended');
     const late = await persist([appendEntry('2-1', 'b', 'u1', 'r1', 'main', 'y')]);
     expect(late.forwards[0]?.chunk).toBe(2);
-    const run = await readRun(client, keys, 'u1', 'r1');
+    const run = await readRun(redis.client, keys, 'u1', 'r1');
     expect(run?.status).toBe('ended');
     expect(run?.streams[0]?.text).toBe('xy');
-    expect(await client.zscore(keys.shardRunning(keys.shardOf('u1')), 'u1|r1')).toBeNull();
+    expect(await redis.client.zscore(keys.shardRunning(keys.shardOf('u1')), 'u1|r1')).toBeNull();
   });
 
   it('keeps the first RUN_MAX_BYTES of a stream on a character boundary and says truncated', async () => {
@@ -111,11 +101,11 @@ describe('persist-batch script: runs and their text streams', () => {
       appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'aaaaaaaa'),
       appendEntry('1-2', 'b', 'u1', 'r1', 'main', 'é€'),
     ]);
-    const run = await readRun(client, keys, 'u1', 'r1');
+    const run = await readRun(redis.client, keys, 'u1', 'r1');
     expect(run?.streams).toEqual([{ name: 'main', chunks: 2, truncated: true, text: 'aaaaaaaaé' }]);
     const more = await persist([appendEntry('2-1', 'c', 'u1', 'r1', 'main', 'zz')]);
     expect(more.forwards[0]?.chunk).toBe(3);
-    expect((await readRun(client, keys, 'u1', 'r1'))?.streams[0]).toEqual({
+    expect((await readRun(redis.client, keys, 'u1', 'r1'))?.streams[0]).toEqual({
       name: 'main',
       chunks: 3,
       truncated: true,
@@ -130,11 +120,11 @@ describe('persist-batch script: runs and their text streams', () => {
       await persist([appendEntry(`${runId}-1`, `${runId}-a`, 'u1', runId, 'main', runId)]);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(await readRun(client, keys, 'u1', 'r1')).toBeUndefined();
-    expect(await client.exists(keys.runText('u1', 'r1', 'main'))).toBe(0);
-    expect((await readRun(client, keys, 'u1', 'r2'))?.streams[0]?.text).toBe('r2');
-    expect((await readRun(client, keys, 'u1', 'r3'))?.streams[0]?.text).toBe('r3');
-    expect(await client.zrange(keys.userRuns('u1'), 0, -1)).toEqual(['r2', 'r3']);
+    expect(await readRun(redis.client, keys, 'u1', 'r1')).toBeUndefined();
+    expect(await redis.client.exists(keys.runText('u1', 'r1', 'main'))).toBe(0);
+    expect((await readRun(redis.client, keys, 'u1', 'r2'))?.streams[0]?.text).toBe('r2');
+    expect((await readRun(redis.client, keys, 'u1', 'r3'))?.streams[0]?.text).toBe('r3');
+    expect(await redis.client.zrange(keys.userRuns('u1'), 0, -1)).toEqual(['r2', 'r3']);
   });
 
   it('sets the TTL of every run key to RUN_TTL_MS (plus at most a second)', async () => {
@@ -146,7 +136,7 @@ describe('persist-batch script: runs and their text streams', () => {
       keys.runText('u1', 'r1', 'main'),
       keys.userRuns('u1'),
     ]) {
-      const left = await client.pttl(key);
+      const left = await redis.client.pttl(key);
       expect(left, key).toBeGreaterThan(ttl - 1000);
       expect(left, key).toBeLessThanOrEqual(ttl + 1000);
     }
@@ -156,8 +146,8 @@ describe('persist-batch script: runs and their text streams', () => {
     const settings = { ...persistSettings, runs: { ...persistSettings.runs, stallMs: 1000 } };
     const { keys, shard, persist } = await sequencer('stall', 'u1', settings);
     await persist([runEventEntry('1-1', 'start', 'u1', 'r1')]);
-    const updated = Number(await client.hget(keys.run('u1', 'r1'), 'updated'));
-    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).toBe(String(updated));
+    const updated = Number(await redis.client.hget(keys.run('u1', 'r1'), 'updated'));
+    expect(await redis.client.zscore(keys.shardRunning(shard), 'u1|r1')).toBe(String(updated));
 
     const stall = (entryId: string, n: number, after: number): ShardEntry => ({
       ...runEventEntry(entryId, `run_stalled:r1:${n}`, 'u1', 'r1'),
@@ -166,21 +156,21 @@ describe('persist-batch script: runs and their text streams', () => {
     });
     const stalled = await persist([stall('2-1', 1, updated)]);
     expect(stalled.forwards.map((f) => f.seq)).toEqual([2]);
-    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('stalled');
-    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).toBeNull();
+    expect((await readRun(redis.client, keys, 'u1', 'r1'))?.status).toBe('stalled');
+    expect(await redis.client.zscore(keys.shardRunning(shard), 'u1|r1')).toBeNull();
 
     // An event makes it running again; a stall detected on the old time is moot.
     await new Promise((resolve) => setTimeout(resolve, 5));
     await persist([appendEntry('3-1', 'a', 'u1', 'r1', 'main', 'x')]);
-    await client.zrem(keys.shardRunning(shard), 'u1|r1');
+    await redis.client.zrem(keys.shardRunning(shard), 'u1|r1');
     const moot = await persist([stall('4-1', 2, updated)]);
     expect(moot.forwards).toEqual([]);
     expect(moot.duplicates).toBe(1);
-    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('running');
+    expect((await readRun(redis.client, keys, 'u1', 'r1'))?.status).toBe('running');
     // The job took the run out of its index when it sent the moot one: back in.
-    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).not.toBeNull();
+    expect(await redis.client.zscore(keys.shardRunning(shard), 'u1|r1')).not.toBeNull();
     // The moot one wrote no dedupe key: the next real stall can use its id.
-    const next = Number(await client.hget(keys.run('u1', 'r1'), 'updated'));
+    const next = Number(await redis.client.hget(keys.run('u1', 'r1'), 'updated'));
     const again = await persist([stall('5-1', 2, next)]);
     expect(again.forwards.map((f) => f.seq)).toEqual([3]);
   });
