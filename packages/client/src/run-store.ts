@@ -129,9 +129,9 @@ export class RunStore {
 
   /** An event frame of the current connection (critical ones only when in order). */
   applyEvent(event: EventFrame): void {
+    this.snapshotsDone();
     const runId = event.runId;
     if (runId === undefined) return;
-    this.snapshotsDone();
     const record = this.#runs.get(runId);
     const sync = record?.sync;
     if (
@@ -230,22 +230,9 @@ export class RunStore {
     const known = stream?.chunks ?? 0;
     const chunk = event.chunk ?? 0;
     if (chunk <= known) return undefined;
-    const status = statusAfterEvent(previous?.status, event, this.#endEvents);
-    const startedTs = previous?.startedTs ?? event.ts;
-    const updatedTs = Math.max(previous?.updatedTs ?? 0, event.ts);
     if (chunk > known + 1) {
       // Appends were missed: hold this one and ask for a snapshot.
-      const created = this.#put(
-        runId,
-        freezeView({
-          runId,
-          status,
-          startedTs,
-          updatedTs,
-          streams: previous?.streams ?? {},
-          syncing: true,
-        }),
-      );
+      const created = this.#putAfterEvent(runId, event, previous?.streams ?? {}, true);
       created.sync = { sentAt: undefined, buffered: [event] };
       this.#send(runId, created.sync);
       return created.view;
@@ -256,17 +243,7 @@ export class RunStore {
       this.#opts.maxTextLength,
     );
     const next: RunStreamView = Object.freeze({ ...text, chunks: chunk });
-    return this.#put(
-      runId,
-      freezeView({
-        runId,
-        status,
-        startedTs,
-        updatedTs,
-        streams: { ...previous?.streams, [name]: next },
-        syncing: false,
-      }),
-    ).view;
+    return this.#putAfterEvent(runId, event, { ...previous?.streams, [name]: next }, false).view;
   }
 
   /** A run's event other than an append: its status and times. */
@@ -279,7 +256,18 @@ export class RunStore {
     if (record !== undefined && event.critical && (event.seq ?? 0) <= record.coveredSeq) {
       return undefined;
     }
-    const previous = record?.view;
+    const streams = record?.view.streams ?? {};
+    return this.#putAfterEvent(runId, event, streams, record?.sync !== undefined).view;
+  }
+
+  /** Stores the run's view after one of its events: its status and times follow the event. */
+  #putAfterEvent(
+    runId: string,
+    event: EventFrame,
+    streams: Readonly<Record<string, RunStreamView>>,
+    syncing: boolean,
+  ): RunRecord {
+    const previous = this.#runs.get(runId)?.view;
     return this.#put(
       runId,
       freezeView({
@@ -287,10 +275,10 @@ export class RunStore {
         status: statusAfterEvent(previous?.status, event, this.#endEvents),
         startedTs: previous?.startedTs ?? event.ts,
         updatedTs: Math.max(previous?.updatedTs ?? 0, event.ts),
-        streams: previous?.streams ?? {},
-        syncing: record?.sync !== undefined,
+        streams,
+        syncing,
       }),
-    ).view;
+    );
   }
 
   /** Stores the run's new view as its most recent update, evicting beyond maxRuns. */

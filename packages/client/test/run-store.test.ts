@@ -282,6 +282,15 @@ describe('run store: reconnects', () => {
     expect(syncs).toHaveLength(2);
   });
 
+  it('an event of no run ends the snapshots too', () => {
+    const { store, syncs } = createStore();
+    store.applyEvent(appendFrame(1, 'a'));
+    store.connected('e1', 0);
+    const { runId: _none, ...noRun } = runEvent('agent_started', { seq: 1 });
+    store.applyEvent(noRun);
+    expect(syncs).toEqual(['r1']);
+  });
+
   it('sends a sync the old connection never answered again after the next welcome', () => {
     const { store, syncs } = createStore();
     store.applyEvent(runEvent('agent_completed', { seq: 1 }));
