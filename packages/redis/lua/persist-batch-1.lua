@@ -28,12 +28,19 @@
     ARGV[7]  inbox key suffix (e.g. "}:inbox")
     ARGV[8]  approximate inbox max length
     ARGV[9]  consumer group of the ingest streams (for XACK)
-    ARGV[10] number of shards in the call, S
+    ARGV[10] RUN_MAX_BYTES: bytes kept of one stream's text
+    ARGV[11] RUN_MAX_PER_USER: retained runs per user
+    ARGV[12] RUN_TTL_MS: lifetime of a run after its last event
+    ARGV[13] RUN_STALL_MS: 0 when stall detection is off (then the shard's
+             running set is not kept)
+    ARGV[14] number of shards in the call, S
     then per shard, S times:
       key base ("aw:{s3}:"), lease key, lease value ("owner|token"),
       ingest stream key, history mark the caller last saw for the shard
       ('' when unknown), entry count N, extra ack count M,
-      N x 5 values (entryId, eventId, userId, critical 1/0, body),
+      N x 9 values (entryId, eventId, userId, critical 1/0, body, runId or
+      '', run kind ('' any event, 'e' run end, 'a' append, 's' run_stalled),
+      stream, text (appends) or the last event time (run_stalled)),
       M entry ids to acknowledge without processing (malformed entries)
 
   Output: { shards, statuses, forwards }
@@ -42,13 +49,26 @@
               (fenced): the lease is not held; code -3 (history lost): the
               stored mark is below the caller's, mark is the stored one. A
               shard with a non-zero code is left untouched (entries pending).
-    statuses  per entry of done shards, in input order: 0 duplicate, 1 new,
-              2 redelivery
+    statuses  per entry of done shards, in input order: 0 duplicate (or a
+              run_stalled made moot by a later event), 1 new, 2 redelivery
     forwards  per accepted entry of done shards: shard index (1-based in the
-              call), seq (0 when not critical), frame, epoch, userId,
-              routeCount, node ids... In forwarding mode only critical
-              entries, with frame '' and no nodes (the caller remembers what
-              it wrote, for the history mark).
+              call), seq (0 when not critical), frame, epoch, userId, chunk
+              (0 when not an append), runId, stream, routeCount, node ids...
+              In forwarding mode only critical entries, with frame '' and no
+              nodes (the caller remembers what it wrote, for the history
+              mark).
+
+  Runs (protocol.md section 9): an append gets the next chunk of its (user,
+  run, stream) and its text is appended to the stream's text, in this same
+  step, so chunks are contiguous, fenced and deduplicated like seqs. Keys
+  (all in the shard's slot; '|' occurs in no user id or stream name):
+    base..'r|'..user..'|'..run             hash: status, started, updated,
+                                           stalls, refreshed, c:<stream>
+                                           chunks, x:<stream> truncated
+    base..'t|'..user..'|'..stream..'|'..run  the stream's text
+    base..'runs|'..user                    zset of the user's runs by last event
+    base..'running'                        zset user..'|'..run of running runs
+                                           by last event (the stall job's index)
 
   History mark: a counter in the shard's slot (aw:{sN}:hist), incremented by
   every call that appends to a log of the shard. It only goes backwards when
@@ -65,7 +85,11 @@ local inboxPrefix = ARGV[6]
 local inboxSuffix = ARGV[7]
 local inboxMaxLen = ARGV[8]
 local group = ARGV[9]
-local shardCount = tonumber(ARGV[10])
+local runMaxBytes = tonumber(ARGV[10])
+local runMaxPerUser = tonumber(ARGV[11])
+local runTtlMs = tonumber(ARGV[12])
+local runStallMs = tonumber(ARGV[13])
+local shardCount = tonumber(ARGV[14])
 local forwarding = inboxPrefix ~= ''
 
 local cutoff = now - retentionMs
@@ -95,11 +119,204 @@ local function trimExpired(logKey)
   return headTs
 end
 
-local function frameOf(seq, body)
+local function frameOf(seq, chunk, body)
   if seq > 0 then
     return '{"type":"event","seq":' .. seq .. ',' .. body
   end
+  if chunk > 0 then
+    return '{"type":"event","chunk":' .. chunk .. ',' .. body
+  end
   return '{"type":"event",' .. body
+end
+
+-- Per-run state read once per call and written once at its end.
+local runs = {}
+local runList = {}
+local function runState(user, runId)
+  local runKey = user.shardBase .. 'r|' .. user.userId .. '|' .. runId
+  local run = runs[runKey]
+  if run == nil then
+    local fields = redis.call('HGETALL', runKey)
+    run = {
+      key = runKey,
+      user = user,
+      runId = runId,
+      status = false,
+      started = 0,
+      updated = 0,
+      stalls = 0,
+      refreshed = 0,
+      chunks = {},
+      truncated = {},
+      -- Per stream touched by this call: bytes stored, pending text parts.
+      lengths = {},
+      pending = {},
+      wasRunning = false,
+      created = false,
+      evicted = false,
+    }
+    for i = 1, #fields, 2 do
+      local name = fields[i]
+      local value = fields[i + 1]
+      if name == 'status' then
+        run.status = value
+      elseif name == 'started' then
+        run.started = tonumber(value)
+      elseif name == 'updated' then
+        run.updated = tonumber(value)
+      elseif name == 'stalls' then
+        run.stalls = tonumber(value)
+      elseif name == 'refreshed' then
+        run.refreshed = tonumber(value)
+      elseif string.sub(name, 1, 2) == 'c:' then
+        run.chunks[string.sub(name, 3)] = tonumber(value)
+      elseif string.sub(name, 1, 2) == 'x:' then
+        run.truncated[string.sub(name, 3)] = true
+      end
+    end
+    run.wasRunning = run.status == 'running'
+    runs[runKey] = run
+    runList[#runList + 1] = run
+  end
+  return run
+end
+
+local function textKey(run, stream)
+  return run.user.shardBase .. 't|' .. run.user.userId .. '|' .. stream .. '|' .. run.runId
+end
+
+-- Any accepted event of a run: a new run starts running; a stalled one runs again.
+local function touchRun(run)
+  if not run.status then
+    run.status = 'running'
+    run.started = now
+    run.created = true
+  elseif run.status == 'stalled' then
+    run.status = 'running'
+  end
+  run.updated = now
+end
+
+-- Appends text to a stream, keeping at most runMaxBytes bytes, cut on a
+-- UTF-8 character boundary. Written to Redis once per stream at the end.
+local function appendText(run, stream, text)
+  local parts = run.pending[stream]
+  if parts == nil then
+    parts = {}
+    run.pending[stream] = parts
+  end
+  if run.truncated[stream] then
+    return
+  end
+  local length = run.lengths[stream]
+  if length == nil then
+    length = redis.call('STRLEN', textKey(run, stream))
+  end
+  local room = runMaxBytes - length
+  if #text > room then
+    local cut = room
+    -- Bytes 0x80-0xBF continue a character: never keep half of one.
+    while cut > 0 do
+      local b = string.byte(text, cut + 1)
+      if b < 128 or b >= 192 then
+        break
+      end
+      cut = cut - 1
+    end
+    text = string.sub(text, 1, cut)
+    run.truncated[stream] = 'new'
+  end
+  if #text > 0 then
+    parts[#parts + 1] = text
+  end
+  run.lengths[stream] = length + #text
+end
+
+-- Deletes a run and its texts (RUN_MAX_PER_USER eviction).
+local function deleteRun(shardBase, userId, runId)
+  local runKey = shardBase .. 'r|' .. userId .. '|' .. runId
+  local cached = runs[runKey]
+  if cached then
+    cached.evicted = true
+  end
+  local fields = redis.call('HKEYS', runKey)
+  for i = 1, #fields do
+    if string.sub(fields[i], 1, 2) == 'c:' then
+      redis.call('DEL', shardBase .. 't|' .. userId .. '|' .. string.sub(fields[i], 3) .. '|' .. runId)
+    end
+  end
+  redis.call('DEL', runKey)
+  redis.call('ZREM', shardBase .. 'running', userId .. '|' .. runId)
+end
+
+-- Stores what the call changed in a run: one HSET, one APPEND per stream,
+-- index updates; TTLs at most once per refresh interval (and for new keys).
+local function writeRun(run)
+  if run.evicted then
+    return
+  end
+  local user = run.user
+  local base = user.shardBase
+  local member = user.userId .. '|' .. run.runId
+  local runsKey = base .. 'runs|' .. user.userId
+  local refresh = run.created or now - run.refreshed >= refreshMs
+  local fields = { 'status', run.status, 'started', run.started, 'updated', run.updated,
+    'stalls', run.stalls }
+  if refresh then
+    fields[#fields + 1] = 'refreshed'
+    fields[#fields + 1] = now
+  end
+  local newTexts = {}
+  for stream, parts in pairs(run.pending) do
+    fields[#fields + 1] = 'c:' .. stream
+    fields[#fields + 1] = run.chunks[stream]
+    if run.truncated[stream] == 'new' then
+      fields[#fields + 1] = 'x:' .. stream
+      fields[#fields + 1] = '1'
+    end
+    if #parts > 0 then
+      local key = textKey(run, stream)
+      local text = table.concat(parts)
+      if redis.call('APPEND', key, text) == #text then
+        newTexts[#newTexts + 1] = key
+      end
+    end
+  end
+  redis.call('HSET', run.key, unpack(fields))
+  local ttl = runTtlMs + refreshMs
+  for i = 1, #newTexts do
+    redis.call('PEXPIRE', newTexts[i], ttl)
+  end
+  if refresh then
+    redis.call('PEXPIRE', run.key, ttl)
+    for stream in pairs(run.chunks) do
+      redis.call('PEXPIRE', textKey(run, stream), ttl)
+    end
+    redis.call('ZADD', runsKey, run.updated, run.runId)
+    redis.call('ZREMRANGEBYSCORE', runsKey, '-inf', '(' .. (now - runTtlMs))
+    redis.call('PEXPIRE', runsKey, ttl)
+  end
+  if run.created then
+    local excess = redis.call('ZCARD', runsKey) - runMaxPerUser
+    if excess > 0 then
+      local oldest = redis.call('ZRANGE', runsKey, 0, excess - 1)
+      for i = 1, #oldest do
+        deleteRun(base, user.userId, oldest[i])
+      end
+      redis.call('ZREMRANGEBYRANK', runsKey, 0, excess - 1)
+    end
+  end
+  if runStallMs > 0 then
+    -- The stall job reads `updated` from the run itself: this score only
+    -- has to be a lower bound, so it is refreshed with the TTLs.
+    if run.status == 'running' then
+      if refresh or not run.wasRunning then
+        redis.call('ZADD', base .. 'running', run.updated, member)
+      end
+    elseif run.wasRunning then
+      redis.call('ZREM', base .. 'running', member)
+    end
+  end
 end
 
 -- Per-user state read once per call (hot path: a batch often holds many
@@ -136,7 +353,7 @@ local acks = {}
 -- Per shard done: { history key, appended anything }.
 local marks = {}
 
-local at = 11
+local at = 15
 for s = 1, shardCount do
   local base = ARGV[at]
   local leaseKey = ARGV[at + 1]
@@ -146,7 +363,7 @@ for s = 1, shardCount do
   local entryCount = tonumber(ARGV[at + 5])
   local extraAcks = tonumber(ARGV[at + 6])
   local first = at + 7
-  local afterEntries = first + entryCount * 5
+  local afterEntries = first + entryCount * 9
   at = afterEntries + extraAcks
 
   local historyKey = base .. 'hist'
@@ -166,47 +383,89 @@ for s = 1, shardCount do
     local mark = { historyKey, false, #shardResults }
     marks[#marks + 1] = mark
     local ids = {}
-    for i = first, afterEntries - 1, 5 do
+    for i = first, afterEntries - 1, 9 do
       local entryId = ARGV[i]
       local eventId = ARGV[i + 1]
       local userId = ARGV[i + 2]
       local critical = ARGV[i + 3] == '1'
       local body = ARGV[i + 4]
+      local runId = ARGV[i + 5]
+      local runKind = ARGV[i + 6]
+      local stream = ARGV[i + 7]
+      local text = ARGV[i + 8]
       ids[#ids + 1] = entryId
       local user = userState(base, userId)
-      local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
-
-      local candidate = 0
-      if critical then
-        candidate = user.seq + 1
+      local run = nil
+      if runId ~= '' then
+        run = runState(user, runId)
+      else
+        runKind = ''
       end
-      -- One call both claims the id and tells whether it was seen before.
-      local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
       local status = 1
       local seq = 0
-      if seen then
-        local sep = string.find(seen, ' ', 1, true)
-        if string.sub(seen, 1, sep - 1) == entryId then
-          -- Same stream entry again: a crash came between persist and ack. Forward again.
-          status = 2
-          seq = tonumber(string.sub(seen, sep + 1))
+      local chunk = 0
+      if runKind == 's' and (run.status ~= 'running' or run.updated ~= tonumber(text)) then
+        -- A run_stalled overtaken by an event of the run (or its end): moot,
+        -- acknowledged and dropped. No dedupe key, so the next stall may use its id.
+        status = 0
+      else
+        local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
+        -- Critical events remember their seq, appends their chunk.
+        local candidate = 0
+        if critical then
+          candidate = user.seq + 1
+        elseif runKind == 'a' then
+          candidate = (run.chunks[stream] or 0) + 1
+        end
+        -- One call both claims the id and tells whether it was seen before.
+        local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
+        if seen then
+          local sep = string.find(seen, ' ', 1, true)
+          if string.sub(seen, 1, sep - 1) == entryId then
+            -- Same stream entry again: a crash came between persist and ack. Forward again.
+            status = 2
+            local number = tonumber(string.sub(seen, sep + 1))
+            if critical then
+              seq = number
+            elseif runKind == 'a' then
+              chunk = number
+            end
+          else
+            status = 0
+          end
         else
-          status = 0
+          if critical then
+            if not user.epoch then
+              user.epoch = freshEpoch
+            end
+            seq = candidate
+            user.seq = seq
+            user.appended = true
+            mark[2] = true
+            redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
+              'f', frameOf(seq, 0, body), 't', now)
+          end
+          if run then
+            if runKind == 's' then
+              run.status = 'stalled'
+              run.stalls = run.stalls + 1
+            else
+              touchRun(run)
+              if runKind == 'e' then
+                run.status = 'ended'
+              elseif runKind == 'a' then
+                chunk = candidate
+                run.chunks[stream] = chunk
+                appendText(run, stream, text)
+              end
+            end
+            run.dirty = true
+          end
         end
-      elseif critical then
-        if not user.epoch then
-          user.epoch = freshEpoch
-        end
-        seq = candidate
-        user.seq = seq
-        user.appended = true
-        mark[2] = true
-        redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
-          'f', frameOf(seq, body), 't', now)
       end
       statuses[#statuses + 1] = status
       if status ~= 0 then
-        accepted[#accepted + 1] = { seq, body, user, s }
+        accepted[#accepted + 1] = { seq, body, user, s, chunk, runId, stream }
       end
     end
     for i = afterEntries, at - 1 do
@@ -215,6 +474,12 @@ for s = 1, shardCount do
     if forwarding and #ids > 0 then
       acks[#acks + 1] = { ingestKey, ids }
     end
+  end
+end
+
+for r = 1, #runList do
+  if runList[r].dirty then
+    writeRun(runList[r])
   end
 end
 
@@ -252,14 +517,22 @@ for r = 1, #accepted do
   local item = accepted[r]
   local seq = item[1]
   local user = item[3]
-  local frame = frameOf(seq, item[2])
+  local chunk = item[5]
+  local frame = frameOf(seq, chunk, item[2])
   local epoch = user.epoch or ''
   local nodes = user.nodes
   if forwarding then
-    -- Inbox fields u, s, f, e in this order (InboxField; the edge reads them by position).
+    -- Inbox fields u, s, f, e in this order, then r, n, k for appends
+    -- (InboxField; the edge reads them by position).
     for n = 1, #nodes do
-      redis.call('XADD', inboxPrefix .. nodes[n] .. inboxSuffix, 'MAXLEN', '~', inboxMaxLen, '*',
-        'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
+      local inbox = inboxPrefix .. nodes[n] .. inboxSuffix
+      if chunk > 0 then
+        redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
+          'u', user.userId, 's', seq, 'f', frame, 'e', epoch, 'r', item[6], 'n', item[7], 'k', chunk)
+      else
+        redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
+          'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
+      end
     end
     if seq > 0 then
       forwards[#forwards + 1] = item[4]
@@ -268,6 +541,9 @@ for r = 1, #accepted do
       forwards[#forwards + 1] = epoch
       forwards[#forwards + 1] = user.userId
       forwards[#forwards + 1] = 0
+      forwards[#forwards + 1] = ''
+      forwards[#forwards + 1] = ''
+      forwards[#forwards + 1] = 0
     end
   else
     forwards[#forwards + 1] = item[4]
@@ -275,6 +551,9 @@ for r = 1, #accepted do
     forwards[#forwards + 1] = frame
     forwards[#forwards + 1] = epoch
     forwards[#forwards + 1] = user.userId
+    forwards[#forwards + 1] = chunk
+    forwards[#forwards + 1] = item[6]
+    forwards[#forwards + 1] = item[7]
     forwards[#forwards + 1] = #nodes
     for n = 1, #nodes do
       forwards[#forwards + 1] = nodes[n]

@@ -7,13 +7,26 @@ export const InboxField = {
   frame: 'f',
   /** The user's history epoch the seq belongs to. */
   epoch: 'e',
+  /** Appends only (after the four above): run id, stream, chunk. */
+  runId: 'r',
+  stream: 'n',
+  chunk: 'k',
 } as const;
+
+/** An append's place in its run, for the edge's chunk rule (protocol.md section 9). */
+export interface InboxAppend {
+  runId: string;
+  stream: string;
+  chunk: number;
+}
 
 export interface InboxEntry {
   userId: string;
   seq: number;
   frame: string;
   epoch: string;
+  /** Appends only. */
+  append?: InboxAppend | undefined;
 }
 
 /**
@@ -26,6 +39,9 @@ export function parseInboxFields(fields: readonly string[]): InboxEntry | undefi
   let seq = 0;
   let frame: string | undefined;
   let epoch = '';
+  let runId = '';
+  let stream = '';
+  let chunk = 0;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1] as string;
     switch (fields[i]) {
@@ -41,8 +57,18 @@ export function parseInboxFields(fields: readonly string[]): InboxEntry | undefi
       case InboxField.epoch:
         epoch = value;
         break;
+      case InboxField.runId:
+        runId = value;
+        break;
+      case InboxField.stream:
+        stream = value;
+        break;
+      case InboxField.chunk:
+        chunk = Number(value);
+        break;
     }
   }
   if (userId === undefined || frame === undefined) return undefined;
+  if (chunk > 0 && runId !== '') return { userId, seq, frame, epoch, append: { runId, stream, chunk } };
   return { userId, seq, frame, epoch };
 }

@@ -11,3 +11,4 @@ export * from './session-store.js';
 export * from './shard-agreement.js';
 export * from './upstream-stream.js';
 export * from './replicate.js';
+export * from './run-store.js';

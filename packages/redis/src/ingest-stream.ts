@@ -7,7 +7,28 @@ export const IngestField = {
   userId: 'u',
   critical: 'c',
   body: 'b',
+  /** Run fields, only on events with a runId (protocol.md section 9). */
+  runId: 'r',
+  /** Absent: any event of the run; see RunKindCode. */
+  runKind: 'k',
+  stream: 'n',
+  /** The append's text, raw: the sequencer appends it to the stream's text. */
+  text: 'a',
+  /** run_stalled only: the run's last event time the stall was detected on. */
+  stalledAfter: 'l',
 } as const;
+
+/** Values of the `k` field. */
+export const RunKindCode = {
+  end: 'e',
+  append: 'a',
+  stalled: 's',
+} as const;
+
+/** How an event acts on its run; the shape of AcceptedEvent.run in @agentwire/protocol. */
+export type IngestRunPart =
+  | { runId: string; kind: 'event' | 'end' }
+  | { runId: string; kind: 'append'; stream: string; text: string };
 
 /** The part of a validated event that the ingest stream stores. */
 export interface IngestEntry {
@@ -16,6 +37,31 @@ export interface IngestEntry {
   critical: boolean;
   /** Event frame serialised without its opening brace, `type` and `seq`. */
   body: string;
+  run?: IngestRunPart | undefined;
+}
+
+/** The flat field list of one ingest entry (XADD arguments after the id). */
+function ingestFields(event: IngestEntry): string[] {
+  const fields = [
+    IngestField.eventId,
+    event.id,
+    IngestField.userId,
+    event.userId,
+    IngestField.critical,
+    event.critical ? '1' : '0',
+    IngestField.body,
+    event.body,
+  ];
+  const run = event.run;
+  if (run !== undefined) {
+    fields.push(IngestField.runId, run.runId);
+    if (run.kind === 'end') fields.push(IngestField.runKind, RunKindCode.end);
+    else if (run.kind === 'append') {
+      fields.push(IngestField.runKind, RunKindCode.append);
+      fields.push(IngestField.stream, run.stream, IngestField.text, run.text);
+    }
+  }
+  return fields;
 }
 
 /**
@@ -32,18 +78,7 @@ export async function appendToIngest(
   const writes: Array<Promise<unknown>> = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as IngestEntry;
-    writes[i] = client.xadd(
-      keys.ingest(keys.shardOf(event.userId)),
-      '*',
-      IngestField.eventId,
-      event.id,
-      IngestField.userId,
-      event.userId,
-      IngestField.critical,
-      event.critical ? '1' : '0',
-      IngestField.body,
-      event.body,
-    );
+    writes[i] = client.xadd(keys.ingest(keys.shardOf(event.userId)), '*', ...ingestFields(event));
   }
   await Promise.all(writes);
 }

@@ -27,6 +27,14 @@ export interface KeyLayout {
   userMeta(userId: string): string;
   userLog(userId: string): string;
   userRoutes(userId: string): string;
+  /** A run's hash (status, times, chunks per stream); see persist-batch-1.lua. */
+  run(userId: string, runId: string): string;
+  /** The text of one stream of a run. */
+  runText(userId: string, runId: string, stream: string): string;
+  /** Sorted set of a user's retained runs by last event time. */
+  userRuns(userId: string): string;
+  /** Sorted set `<userId>|<runId>` of the shard's running runs (the stall job's index). */
+  shardRunning(shard: number): string;
   inbox(nodeId: string): string;
   /** The parts of every inbox key around the node id, for scripts that build them. */
   inboxKeyParts(): readonly [before: string, after: string];
@@ -68,6 +76,12 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     userMeta: (userId) => `${userBase(userId)}meta`,
     userLog: (userId) => `${userBase(userId)}log`,
     userRoutes: (userId) => `${userBase(userId)}routes`,
+    // '|' occurs in no user id and no stream name: these keys cannot collide.
+    run: (userId, runId) => `${shardBase(shardOf(userId))}r|${userId}|${runId}`,
+    runText: (userId, runId, stream) =>
+      `${shardBase(shardOf(userId))}t|${userId}|${stream}|${runId}`,
+    userRuns: (userId) => `${shardBase(shardOf(userId))}runs|${userId}`,
+    shardRunning: (shard) => `${shardBase(shard)}running`,
     inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
     inboxKeyParts: () => [`${prefix}:{n:`, '}:inbox'],
     nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,

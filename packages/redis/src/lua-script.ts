@@ -43,7 +43,8 @@ export class LuaScript {
 /** Every script of the project, by name. */
 export const Scripts = {
   persistBatch: new LuaScript('persist-batch-1.lua'),
-  openSession: new LuaScript('open-session-3.lua'),
+  openSession: new LuaScript('open-session-4.lua'),
+  readRun: new LuaScript('read-run-1.lua'),
   closeSession: new LuaScript('close-session-1.lua'),
   acquireLease: new LuaScript('acquire-lease-2.lua'),
   renewLease: new LuaScript('renew-lease-1.lua'),

@@ -1,6 +1,7 @@
 import type { KeyLayout } from './key-layout.js';
 import { ScriptCode, Scripts, type ScriptReply } from './lua-script.js';
 import type { RedisClient } from './redis-client.js';
+import { parseRunRecords, runTextKeyParts, type RunRecord } from './run-store.js';
 
 export interface OpenSessionRequest {
   userId: string;
@@ -40,20 +41,25 @@ export type OpenSessionResult =
       replayFrom: number;
       /** First page of the replay, in seq order. */
       page: ReplayedEvent[];
+      /** The user's running and stalled runs, read with the route registration. */
+      runs: RunRecord[];
     };
 
 /**
  * Registers this node as a route of the user and reads the replay start in
- * one atomic step (see open-session-3.lua for why that closes the race).
+ * one atomic step (see open-session-4.lua for why that closes the race).
  */
 export async function openSession(
   client: RedisClient,
   keys: KeyLayout,
   request: OpenSessionRequest,
 ): Promise<OpenSessionResult> {
+  const userId = request.userId;
+  const runKeyPrefix = keys.run(userId, '');
+  const [textKeyPrefix] = runTextKeyParts(keys, userId, '');
   const reply = (await Scripts.openSession.run(
     client,
-    [keys.userMeta(request.userId), keys.userLog(request.userId), keys.userRoutes(request.userId)],
+    [keys.userMeta(userId), keys.userLog(userId), keys.userRoutes(userId), keys.userRuns(userId)],
     [
       request.nodeId,
       request.lastSeq ?? -1,
@@ -62,14 +68,17 @@ export async function openSession(
       request.retentionMs,
       request.maxConnectionsPerUser,
       request.pageSize,
+      runKeyPrefix,
+      textKeyPrefix,
       ...(request.expiredNodeIds ?? []),
     ],
   )) as ScriptReply[];
   if (reply[0] === ScriptCode.UserLimitReached) {
     return { ok: false, reason: 'user_limit', connections: Number(reply[1]) };
   }
+  const { records: runs, next } = parseRunRecords(reply, 7, Number(reply[6]));
   const page: ReplayedEvent[] = [];
-  for (let i = 6; i + 1 < reply.length; i += 2) {
+  for (let i = next; i + 1 < reply.length; i += 2) {
     page.push({ seq: Number(reply[i]), frame: String(reply[i + 1]) });
   }
   return {
@@ -80,6 +89,7 @@ export async function openSession(
     resumed: reply[4] === 1,
     replayFrom: Number(reply[5]),
     page,
+    runs,
   };
 }
 

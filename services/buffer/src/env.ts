@@ -2,6 +2,7 @@ import {
   defaultInstanceId,
   instanceIdPattern,
   logLevel,
+  nonNegativeInt,
   optionalPort,
   parseEnv,
   positiveInt,
@@ -40,6 +41,14 @@ export const bufferEnvSchema = {
   RETENTION_MAX_EVENTS: positiveInt(10_000),
   /** An event id seen again within this window is delivered once. @default 86400000 (24 h) */
   DEDUPE_WINDOW_MS: positiveInt(86_400_000),
+  /** Bytes of UTF-8 text kept per run stream; past it the snapshot says truncated. @default 1048576 */
+  RUN_MAX_BYTES: positiveInt(1_048_576),
+  /** Retained runs per user; the least recently active go first. @default 100 */
+  RUN_MAX_PER_USER: positiveInt(100),
+  /** A run's texts are kept this long after its last event. @default 3600000 (1 h) */
+  RUN_TTL_MS: positiveInt(3_600_000),
+  /** A running run with no event this long gets run_stalled; 0 disables. @default 120000 */
+  RUN_STALL_MS: nonNegativeInt(120_000),
   /** Entries read from a shard per batch (one persist script call). @default 500 */
   BATCH_SIZE: positiveInt(500).refine((v) => v <= 5000, 'expected at most 5000'),
   /** Approximate max length of each edge inbox stream. @default 100000 */

@@ -15,24 +15,22 @@ export async function forwardToInboxes(
 ): Promise<void> {
   const writes: Array<Promise<unknown>> = [];
   for (const forward of forwards) {
+    const fields: Array<string | number> = [
+      InboxField.userId,
+      forward.userId,
+      InboxField.seq,
+      forward.seq,
+      InboxField.frame,
+      forward.frame,
+      InboxField.epoch,
+      forward.epoch,
+    ];
+    if (forward.chunk > 0) {
+      fields.push(InboxField.runId, forward.runId, InboxField.stream, forward.stream);
+      fields.push(InboxField.chunk, forward.chunk);
+    }
     for (const node of forward.nodes) {
-      writes.push(
-        client.xadd(
-          keys.inbox(node),
-          'MAXLEN',
-          '~',
-          inboxMaxLen,
-          '*',
-          InboxField.userId,
-          forward.userId,
-          InboxField.seq,
-          forward.seq,
-          InboxField.frame,
-          forward.frame,
-          InboxField.epoch,
-          forward.epoch,
-        ),
-      );
+      writes.push(client.xadd(keys.inbox(node), 'MAXLEN', '~', inboxMaxLen, '*', ...fields));
     }
   }
   await Promise.all(writes);

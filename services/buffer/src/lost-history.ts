@@ -63,6 +63,9 @@ function parseNotices(reply: readonly ScriptReply[], epoch: string): Forward[] {
       frame: String(reply[at + 2]),
       epoch,
       nodes: reply.slice(at + 4, at + 4 + nodeCount).map(String),
+      chunk: 0,
+      runId: '',
+      stream: '',
     });
     at += 4 + nodeCount;
   }

@@ -67,6 +67,12 @@ async function main(): Promise<void> {
       retentionMs: env.RETENTION_MS,
       retentionMaxEvents: env.RETENTION_MAX_EVENTS,
       dedupeWindowMs: env.DEDUPE_WINDOW_MS,
+      runs: {
+        maxBytes: env.RUN_MAX_BYTES,
+        maxPerUser: env.RUN_MAX_PER_USER,
+        ttlMs: env.RUN_TTL_MS,
+        stallMs: env.RUN_STALL_MS,
+      },
     },
     replication: redis.replication,
     history,

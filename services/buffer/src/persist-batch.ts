@@ -8,6 +8,14 @@ export interface ShardEntry {
   userId: string;
   critical: boolean;
   body: string;
+  /** '' when the event has no run (protocol.md section 9). */
+  runId: string;
+  /** RunKindCode, or '' for any other event of the run. */
+  runKind: string;
+  /** Appends: the stream. */
+  stream: string;
+  /** Appends: the text; run_stalled: the last event time it was detected on. */
+  text: string;
 }
 
 /** What to forward for one entry: the frame and the nodes that hold the user. */
@@ -17,6 +25,10 @@ export interface Forward {
   frame: string;
   epoch: string;
   nodes: string[];
+  /** Appends: the chunk given (0 otherwise), the run and the stream, for the edge's chunk rule. */
+  chunk: number;
+  runId: string;
+  stream: string;
 }
 
 /** The entries of one shard read in one batch, under the lease value held when read. */
@@ -41,6 +53,16 @@ export interface PersistSettings {
   retentionMs: number;
   retentionMaxEvents: number;
   dedupeWindowMs: number;
+  /** Bounds of run texts (protocol.md section 9). */
+  runs: RunLimits;
+}
+
+export interface RunLimits {
+  maxBytes: number;
+  maxPerUser: number;
+  ttlMs: number;
+  /** 0: stall detection off (the shard's running set is not kept). */
+  stallMs: number;
 }
 
 /** How one shard of a call came out. */
@@ -92,6 +114,10 @@ export async function persistShards(
     inboxAfter,
     forwarding?.inboxMaxLen ?? 0,
     forwarding?.group ?? '',
+    settings.runs.maxBytes,
+    settings.runs.maxPerUser,
+    settings.runs.ttlMs,
+    settings.runs.stallMs,
     batches.length,
   ];
   for (const batch of batches) {
@@ -105,7 +131,17 @@ export async function persistShards(
       forwarding ? batch.skipped.length : 0,
     );
     for (const entry of batch.entries) {
-      args.push(entry.entryId, entry.eventId, entry.userId, entry.critical ? '1' : '0', entry.body);
+      args.push(
+        entry.entryId,
+        entry.eventId,
+        entry.userId,
+        entry.critical ? '1' : '0',
+        entry.body,
+        entry.runId,
+        entry.runKind,
+        entry.stream,
+        entry.text,
+      );
     }
     if (forwarding) args.push(...batch.skipped);
   }
@@ -131,13 +167,16 @@ export async function persistShards(
   return { shards, processed: statuses.length - duplicates, duplicates };
 }
 
-/** Reads the flat forward list (shard index, seq, frame, epoch, userId, routeCount, nodes...) by shard. */
+/**
+ * Reads the flat forward list (shard index, seq, frame, epoch, userId, chunk,
+ * runId, stream, routeCount, nodes...) by shard.
+ */
 function parseForwards(flat: readonly ScriptReply[]): Map<number, Forward[]> {
   const byIndex = new Map<number, Forward[]>();
   let at = 0;
   while (at < flat.length) {
     const index = Number(flat[at]) - 1;
-    const nodeCount = Number(flat[at + 5]);
+    const nodeCount = Number(flat[at + 8]);
     let list = byIndex.get(index);
     if (list === undefined) {
       list = [];
@@ -148,9 +187,12 @@ function parseForwards(flat: readonly ScriptReply[]): Map<number, Forward[]> {
       frame: String(flat[at + 2]),
       epoch: String(flat[at + 3]),
       userId: String(flat[at + 4]),
-      nodes: flat.slice(at + 6, at + 6 + nodeCount).map(String),
+      chunk: Number(flat[at + 5]),
+      runId: String(flat[at + 6]),
+      stream: String(flat[at + 7]),
+      nodes: flat.slice(at + 9, at + 9 + nodeCount).map(String),
     });
-    at += 6 + nodeCount;
+    at += 9 + nodeCount;
   }
   return byIndex;
 }

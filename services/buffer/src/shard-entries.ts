@@ -20,6 +20,10 @@ export function parseShardEntries(raw: RawStreamEntries): {
     let userId: string | undefined;
     let critical = false;
     let body: string | undefined;
+    let runId = '';
+    let runKind = '';
+    let stream = '';
+    let text = '';
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const value = fields[i + 1] as string;
       switch (fields[i]) {
@@ -35,9 +39,24 @@ export function parseShardEntries(raw: RawStreamEntries): {
         case IngestField.body:
           body = value;
           break;
+        case IngestField.runId:
+          runId = value;
+          break;
+        case IngestField.runKind:
+          runKind = value;
+          break;
+        case IngestField.stream:
+          stream = value;
+          break;
+        case IngestField.text:
+        case IngestField.stalledAfter:
+          text = value;
+          break;
       }
     }
-    if (eventId && userId && body) entries.push({ entryId, eventId, userId, critical, body });
+    if (eventId && userId && body) {
+      entries.push({ entryId, eventId, userId, critical, body, runId, runKind, stream, text });
+    }
     else malformed.push(entryId);
   }
   return { entries, malformed };

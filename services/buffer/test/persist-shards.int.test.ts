@@ -130,6 +130,7 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       'ep',
       { inboxMaxLen: 1000, group: CONSUMER_GROUP },
     );
+    const noRun = { chunk: 0, runId: '', stream: '' };
     // Forwarded here: the reply names only the critical events, for the history memory.
     expect(outcome).toEqual({
       shards: [
@@ -138,8 +139,8 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
           status: 'done',
           mark: 1,
           forwards: [
-            { seq: 1, frame: '', epoch: 'ep', userId: a, nodes: [] },
-            { seq: 2, frame: '', epoch: 'ep', userId: a, nodes: [] },
+            { seq: 1, frame: '', epoch: 'ep', userId: a, nodes: [], ...noRun },
+            { seq: 2, frame: '', epoch: 'ep', userId: a, nodes: [], ...noRun },
           ],
         },
         // Nothing appended to a log (one non-critical event): the mark stays.

@@ -31,6 +31,8 @@ export interface EdgeContext {
   readonly logger: Logger;
   readonly jwt: JwtVerifier;
   readonly criticalNames: ReadonlySet<string>;
+  /** Critical names that end a run (RUN_END_EVENTS). */
+  readonly runEndNames: ReadonlySet<string>;
   /** Users' acknowledged positions, written to Redis once a second. */
   readonly ackPositions: AckPositions;
   /** Client `publish` frames to the upstream stream. */

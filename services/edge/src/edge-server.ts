@@ -9,6 +9,7 @@ import { createPresenceHandler } from './http/presence-handler.js';
 import { createUserAckHandler } from './http/user-ack-handler.js';
 import { createUserCors } from './http/user-cors.js';
 import { createUserHistoryHandler } from './http/user-history-handler.js';
+import { createUserRunHandler } from './http/user-run-handler.js';
 import { createUserPublishHandler } from './http/user-publish-handler.js';
 import { RequestTracker } from './request-tracker.js';
 import { createSseHandler } from './sse/sse-handler.js';
@@ -40,7 +41,8 @@ export function createEdgeServer(ctx: EdgeContext): EdgeServer {
   app.post('/v1/ack', createUserAckHandler(ctx, cors));
   app.post('/v1/publish', createUserPublishHandler(ctx, cors));
   app.get('/v1/history', createUserHistoryHandler(ctx, cors));
-  for (const path of ['/v1/sse', '/v1/ack', '/v1/publish', '/v1/history']) {
+  app.get('/v1/runs/:runId', createUserRunHandler(ctx, cors));
+  for (const path of ['/v1/sse', '/v1/ack', '/v1/publish', '/v1/history', '/v1/runs/:runId']) {
     app.options(path, cors.preflight);
   }
   app.get('/healthz', createHealthHandler());

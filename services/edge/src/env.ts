@@ -12,7 +12,7 @@ import {
   redisEnvSchema,
   requiredSecret,
 } from '@agentwire/config';
-import { DEFAULT_CRITICAL_EVENTS, Limits } from '@agentwire/protocol';
+import { DEFAULT_CRITICAL_EVENTS, DEFAULT_RUN_END_EVENTS, Limits } from '@agentwire/protocol';
 import { z } from 'zod';
 import { ingestLimitsEnvSchema } from './http/ingest-limits-env.js';
 
@@ -66,6 +66,8 @@ export const edgeEnvSchema = {
   RETENTION_MS: positiveInt(86_400_000),
   /** Event names that are critical unless the producer says otherwise. */
   CRITICAL_EVENTS: commaList(DEFAULT_CRITICAL_EVENTS),
+  /** Critical event names that end a run (protocol.md section 9). */
+  RUN_END_EVENTS: commaList(DEFAULT_RUN_END_EVENTS),
   /** An edge whose heartbeat is older than this is dead. @default 15000 */
   NODE_TTL_MS: positiveInt(15_000),
   /**

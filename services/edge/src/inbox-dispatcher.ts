@@ -1,4 +1,4 @@
-import { InboxField, parseInboxFields } from '@agentwire/redis';
+import { InboxField, parseInboxFields, type InboxAppend } from '@agentwire/redis';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Connection } from './ws/connection.js';
@@ -32,9 +32,11 @@ export function createInboxDispatcher(
       let seq: number;
       let frame: string;
       let epoch: string;
-      // The buffer writes u, s, f, e in this order; read by position when it did.
+      let append: InboxAppend | undefined;
+      // The buffer writes u, s, f, e in this order (then r, n, k for an
+      // append); read by position when it did.
       if (
-        fields.length === 8 &&
+        (fields.length === 8 || isAppendLayout(fields)) &&
         fields[0] === InboxField.userId &&
         fields[2] === InboxField.seq &&
         fields[4] === InboxField.frame &&
@@ -44,14 +46,22 @@ export function createInboxDispatcher(
         seq = +(fields[3] as string);
         frame = fields[5] as string;
         epoch = fields[7] as string;
+        append =
+          fields.length === 14
+            ? {
+                runId: fields[9] as string,
+                stream: fields[11] as string,
+                chunk: +(fields[13] as string),
+              }
+            : undefined;
       } else {
         const entry = parseInboxFields(fields);
         if (entry === undefined) continue;
-        ({ userId, seq, frame, epoch } = entry);
+        ({ userId, seq, frame, epoch, append } = entry);
       }
       const conns = registry.get(userId);
       if (conns === undefined) continue;
-      for (const conn of conns) conn.offer(seq, frame, epoch, now, dirty);
+      for (const conn of conns) conn.offer(seq, frame, epoch, now, dirty, append);
       if (++sampleCounter % LATENCY_SAMPLE_EVERY === 0) {
         const ts = ingestTs(frame);
         if (ts > 0 && now >= ts) metrics.deliveryLatency.observe((now - ts) / 1000);
@@ -63,6 +73,16 @@ export function createInboxDispatcher(
     const writtenAt = Number.parseInt(lastId, 10);
     if (writtenAt > 0) metrics.inboxLag.set(Math.max(0, now - writtenAt) / 1000);
   };
+}
+
+/** u, s, f, e, r, n, k: an append as the buffer writes it. */
+function isAppendLayout(fields: readonly string[]): boolean {
+  return (
+    fields.length === 14 &&
+    fields[8] === InboxField.runId &&
+    fields[10] === InboxField.stream &&
+    fields[12] === InboxField.chunk
+  );
 }
 
 /**

@@ -35,6 +35,7 @@ import { isNativeUws } from './uws-native-check.js';
 import type { Connection } from './ws/connection.js';
 import { startConnectionSweeper } from './ws/connection-sweeper.js';
 import { startHeartbeatSweeper } from './ws/heartbeat-sweeper.js';
+import { serveOwedSnapshots } from './ws/run-snapshots.js';
 import { catchUpFromLog } from './ws/session-opener.js';
 import { createUpstreamPublisher } from './ws/upstream-publisher.js';
 
@@ -157,12 +158,14 @@ async function main(): Promise<void> {
       },
       metrics,
       catchUp: (conn) => catchUpFromLog(ctx, conn),
+      serveOwedSnapshots: (conn) => serveOwedSnapshots(ctx, conn),
       observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
     },
     metrics,
     logger,
     jwt: createJwtVerifier(env.JWT_SECRET),
     criticalNames: new Set(env.CRITICAL_EVENTS),
+    runEndNames: new Set(env.RUN_END_EVENTS),
     ackPositions: new AckPositions({
       client: redis,
       keys,

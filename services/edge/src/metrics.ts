@@ -10,6 +10,7 @@ export interface EdgeMetrics {
   eventsSentCritical: Counter.Internal;
   eventsSentNonCritical: Counter.Internal;
   nonCriticalDropped: Counter;
+  snapshotsSent: Counter;
   slowConsumerCloses: Counter;
   /** Largest send buffer seen in the last connection sweep (bytes). */
   sendBufferHighWater: Gauge;
@@ -60,6 +61,11 @@ export function createEdgeMetrics(registry: Registry): EdgeMetrics {
     nonCriticalDropped: new Counter({
       name: 'aw_edge_noncritical_dropped_total',
       help: 'Non-critical events dropped because a send buffer passed the soft limit',
+      registers,
+    }),
+    snapshotsSent: new Counter({
+      name: 'aw_edge_run_snapshots_sent_total',
+      help: 'Run snapshots sent after welcome, after dropped appends and in answer to sync',
       registers,
     }),
     slowConsumerCloses: new Counter({

@@ -9,12 +9,14 @@ const frameOf = (seq: number): string => `{"type":"event","seq":${seq}}`;
 
 let metrics: EdgeMetrics;
 let shared: ConnectionShared;
+let owedServed: Connection[];
 let loops: AbortController;
 let connections: Set<Connection>;
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
   metrics = createEdgeMetrics(new Registry());
+  owedServed = [];
   shared = {
     limits: {
       softBytes: 1000,
@@ -27,6 +29,7 @@ beforeEach(() => {
     metrics,
     catchUp: () => undefined,
     observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
+    serveOwedSnapshots: (conn) => owedServed.push(conn),
   };
   loops = new AbortController();
   connections = new Set();

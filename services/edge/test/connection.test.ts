@@ -11,9 +11,11 @@ const nonCriticalFrame = (label: string): string =>
 let metrics: EdgeMetrics;
 let catchUps: Connection[];
 let shared: ConnectionShared;
+let owedServed: Connection[];
 
 beforeEach(() => {
   metrics = createEdgeMetrics(new Registry());
+  owedServed = [];
   catchUps = [];
   shared = {
     limits: {
@@ -27,6 +29,7 @@ beforeEach(() => {
     metrics,
     catchUp: (conn) => catchUps.push(conn),
     observeAckMs: (ms) => metrics.ackLatency.observe(ms / 1000),
+    serveOwedSnapshots: (conn) => owedServed.push(conn),
   };
 });
 
@@ -302,5 +305,75 @@ describe('Connection reconnect and publish admission', () => {
     expect([1, 2, 3].map(() => conn.admitPublish(0))).toEqual(['accept', 'accept', 'accept']);
     expect([1, 2, 3].map(() => conn.admitPublish(10))).toEqual(['reject', 'reject', 'reject']);
     expect(conn.admitPublish(20)).toBe('close');
+  });
+});
+
+describe('Connection run appends (protocol.md section 9)', () => {
+  const appendOf = (chunk: number, runId = 'r1', stream = 'answer') => ({
+    frame: `{"type":"event","chunk":${chunk},"runId":"${runId}","stream":"${stream}"}`,
+    append: { runId, stream, chunk },
+  });
+  const offerAppends = (conn: Connection, chunks: number[], runId = 'r1') => {
+    const dirty: Connection[] = [];
+    for (const chunk of chunks) {
+      const { frame, append } = appendOf(chunk, runId);
+      conn.offer(0, frame, '', 1, dirty, append);
+    }
+    for (const c of dirty) c.flushOutbox(1);
+  };
+  const chunksSent = (socket: FakeSocket) =>
+    socket.sent.map((frame) => /"chunk":(\d+)/.exec(frame)?.[1] ?? frame.slice(0, 20));
+
+  it('sends each chunk once: repeats and chunks a snapshot covered are skipped', () => {
+    const { conn, socket } = liveConnection();
+    offerAppends(conn, [1, 2, 2, 1, 3]);
+    expect(chunksSent(socket)).toEqual(['1', '2', '3']);
+    conn.sendSnapshot('r1', '{"type":"snapshot"}', new Map([['answer', 5]]), 1);
+    offerAppends(conn, [4, 5, 6]);
+    expect(chunksSent(socket)).toEqual(['1', '2', '3', '{"type":"snapshot"}', '6']);
+  });
+
+  it('owes a snapshot after dropping an append, holds appends while reading it, then sends what it does not cover', () => {
+    const { conn, socket } = liveConnection();
+    offerAppends(conn, [1]);
+    socket.buffered = 2000; // above the soft limit: appends are dropped
+    offerAppends(conn, [2, 3]);
+    expect(owedServed).toEqual([conn]);
+    socket.buffered = 0;
+    offerAppends(conn, [4]); // owed, not read yet: the snapshot will cover it
+    expect(conn.takeOwedSnapshots()).toEqual(['r1']);
+    offerAppends(conn, [5, 6]); // read under way: held
+    expect(chunksSent(socket)).toEqual(['1']);
+    conn.sendSnapshot('r1', '{"type":"snapshot"}', new Map([['answer', 5]]), 1);
+    expect(chunksSent(socket)).toEqual(['1', '{"type":"snapshot"}', '6']);
+    expect(conn.finishServingSnapshots()).toBe(false);
+  });
+
+  it('holds a run’s appends while a sync is answered; other runs flow', () => {
+    const { conn, socket } = liveConnection();
+    conn.beginSnapshotRead('r1');
+    offerAppends(conn, [1, 2], 'r1');
+    offerAppends(conn, [1], 'r2');
+    expect(chunksSent(socket)).toEqual(['1']);
+    conn.sendSnapshot('r1', '{"type":"snapshot"}', new Map([['answer', 1]]), 1);
+    expect(chunksSent(socket)).toEqual(['1', '{"type":"snapshot"}', '2']);
+  });
+
+  it('owes a snapshot for appends the live queue dropped that the client lacks', () => {
+    const socket = new FakeSocket();
+    const conn = new Connection('c-1', undefined, shared, 0);
+    conn.attach(socket);
+    conn.userId = 'u1';
+    conn.epoch = 'ep';
+    conn.state = 'replaying';
+    const dirty: Connection[] = [];
+    const { frame, append } = appendOf(1);
+    conn.offer(0, frame, '', 1, dirty, append);
+    conn.offer(1, frameOf(1), 'ep', 1, dirty);
+    // The replay sent seq 1 itself: the append queued before it is older, and dropped.
+    conn.lastSentSeq = 1;
+    conn.goLive(1);
+    expect(owedServed).toEqual([conn]);
+    expect(conn.takeOwedSnapshots()).toEqual(['r1']);
   });
 });

@@ -55,7 +55,11 @@ export function createIngestHandler(
     ingestLimits.INGEST_RATE_PER_SEC,
     ingestLimits.INGEST_BURST,
   );
-  const rules = { maxEventBytes: ctx.env.MAX_EVENT_BYTES, criticalNames: ctx.criticalNames };
+  const rules = {
+    maxEventBytes: ctx.env.MAX_EVENT_BYTES,
+    criticalNames: ctx.criticalNames,
+    runEndNames: ctx.runEndNames,
+  };
   const requests = {
     count: (status: string) => ctx.metrics.ingestRequests.labels(status.slice(0, 3)).inc(),
   };

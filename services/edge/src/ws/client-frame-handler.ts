@@ -2,6 +2,7 @@ import { CloseCode, decodeClientFrame } from '@agentwire/protocol';
 import type { EdgeContext } from '../edge-context.js';
 import type { Connection } from './connection.js';
 import { trackInFlight } from './in-flight.js';
+import { answerSync } from './run-snapshots.js';
 import { SERVER_ERROR_CLOSE } from './server-error-close.js';
 import { openConnectionSession } from './session-opener.js';
 
@@ -11,7 +12,8 @@ import { openConnectionSession } from './session-opener.js';
  *   hello with malformed fields 4400;
  * - after hello, before welcome: any frame closes (a second hello 4400,
  *   anything else 4001: the client cannot know a seq yet);
- * - after welcome: ack and publish (see upstream-publisher.ts); a hello or
+ * - after welcome: ack, publish (see upstream-publisher.ts) and sync
+ *   (run-snapshots.ts); a hello or
  *   malformed frame closes 4400.
  */
 export function handleClientText(ctx: EdgeContext, conn: Connection, text: string): void {
@@ -60,6 +62,8 @@ export function handleClientText(ctx: EdgeContext, conn: Connection, text: strin
         }
       } else if (frame.type === 'publish') {
         ctx.upstream.publish(conn, frame);
+      } else if (frame.type === 'sync') {
+        answerSync(ctx, conn, frame.runId);
       } else {
         conn.end(CloseCode.ProtocolError, 'second hello');
       }

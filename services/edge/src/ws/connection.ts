@@ -1,10 +1,12 @@
 import { CloseCode } from '@agentwire/protocol';
+import type { InboxAppend } from '@agentwire/redis';
 import type { EdgeMetrics } from '../metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import { PublishRateLimit, type PublishAdmission } from './publish-rate-limit.js';
 import { reconnectFrame } from './server-frames.js';
 import { LiveQueue, type QueuedEvent } from './live-queue.js';
+import { Admission, RunCursors } from './run-cursors.js';
 
 /**
  * awaiting_hello -> opening (hello accepted: auth, openSession) -> replaying
@@ -47,6 +49,8 @@ export interface ConnectionShared {
   catchUp(conn: Connection): void;
   /** Records one ack latency (ms): one function for all connections. */
   observeAckMs(ms: number): void;
+  /** Reads and sends the snapshots the connection owes, once it is writable (run-snapshots.ts). */
+  serveOwedSnapshots(conn: Connection): void;
 }
 
 const SEND_DROPPED = 2;
@@ -88,6 +92,10 @@ export class Connection {
   private readonly observeAckMs: (ms: number) => void;
   /** Created on the first publish: most connections never publish. */
   private publishRate: PublishRateLimit | undefined;
+  /** Created with the first run this connection streams (run-cursors.ts). */
+  private runs: RunCursors | undefined;
+  /** serveOwedSnapshots is under way: owing more needs no second call. */
+  private servingSnapshots = false;
 
   constructor(
     readonly id: string,
@@ -129,13 +137,20 @@ export class Connection {
    * connection is pushed on `dirty` the first time). Opening or replaying:
    * queued until the replay has caught up.
    */
-  offer(seq: number, frame: string, epoch: string, now: number, dirty: Connection[]): void {
+  offer(
+    seq: number,
+    frame: string,
+    epoch: string,
+    now: number,
+    dirty: Connection[],
+    append?: InboxAppend,
+  ): void {
     if (this.state === 'live') {
       const staged = this.outbox?.length ?? 0;
-      this.deliver(seq, frame, epoch, now);
+      this.deliver(seq, frame, epoch, now, append);
       if (staged === 0 && (this.outbox?.length ?? 0) > 0) dirty.push(this);
     } else if (this.state === 'replaying' || this.state === 'opening') {
-      this.queue.push({ seq, frame, epoch });
+      this.queue.push({ seq, frame, epoch, append });
     }
   }
 
@@ -209,6 +224,8 @@ export class Connection {
   goLive(now: number): void {
     if (this.state === 'closed') return;
     const pending = this.queue.drain(this.lastSentSeq);
+    const dropped = this.queue.takeDroppedAppends();
+    if (dropped !== undefined) this.oweSnapshotsFor(dropped);
     this.state = 'live';
     for (let i = 0; i < pending.length; i++) {
       if (this.state !== 'live') {
@@ -217,9 +234,67 @@ export class Connection {
         continue;
       }
       const item = pending[i] as QueuedEvent;
-      this.deliver(item.seq, item.frame, item.epoch, now);
+      this.deliver(item.seq, item.frame, item.epoch, now, item.append);
     }
     this.flushOutbox(now);
+  }
+
+  /**
+   * Sends a run's `snapshot` frame (after anything staged), taken as the
+   * client's text of the run: `chunks` per stream, undefined when the run is
+   * not retained. Appends held while it was read follow it if it does not
+   * cover them (protocol.md section 9, "Snapshots"). False when the socket
+   * is gone.
+   */
+  sendSnapshot(
+    runId: string,
+    frame: string,
+    chunks: ReadonlyMap<string, number> | undefined,
+    now: number,
+  ): boolean {
+    this.flushOutbox(now);
+    if (!this.sendControl(frame, now)) return false;
+    const runs = (this.runs ??= new RunCursors());
+    const { release, oweAgain } = runs.snapshotSent(runId, chunks);
+    if (oweAgain) this.oweSnapshot(runId);
+    if (release.length > 0) {
+      const dirty: Connection[] = [];
+      for (const held of release) this.offer(0, held.frame, '', now, dirty, held.append);
+      this.flushOutbox(now);
+    }
+    return true;
+  }
+
+  /** A snapshot read of `runId` starts (a client's `sync`): its appends are held until it is sent. */
+  beginSnapshotRead(runId: string): void {
+    (this.runs ??= new RunCursors()).startRead(runId);
+  }
+
+  /** The runs this connection owes a snapshot of; they count as being read from here on. */
+  takeOwedSnapshots(): string[] {
+    return this.runs?.takeOwed() ?? [];
+  }
+
+  /** serveOwedSnapshots ran out of owed runs. True when new ones came meanwhile (serve again). */
+  finishServingSnapshots(): boolean {
+    if (this.runs?.hasOwed === true && !this.isClosed) return true;
+    this.servingSnapshots = false;
+    return false;
+  }
+
+  private oweSnapshot(runId: string): void {
+    const runs = (this.runs ??= new RunCursors());
+    if (!runs.owe(runId) || this.servingSnapshots) return;
+    this.servingSnapshots = true;
+    this.shared.serveOwedSnapshots(this);
+  }
+
+  /** Appends dropped from the live queue: a snapshot is owed for those the client lacks. */
+  private oweSnapshotsFor(dropped: readonly InboxAppend[]): void {
+    const runs = (this.runs ??= new RunCursors());
+    for (const append of dropped) {
+      if (runs.admit(append) === Admission.Send) this.oweSnapshot(append.runId);
+    }
   }
 
   /**
@@ -330,7 +405,13 @@ export class Connection {
   }
 
   /** The delivery rules of a live connection (hot path: no parsing, no allocation). */
-  private deliver(seq: number, frame: string, epoch: string, now: number): void {
+  private deliver(
+    seq: number,
+    frame: string,
+    epoch: string,
+    now: number,
+    append?: InboxAppend,
+  ): void {
     if (seq > 0) {
       if (epoch !== '' && epoch !== this.epoch) {
         // The user's history was created afresh (lost or expired): this
@@ -350,6 +431,11 @@ export class Connection {
         return;
       }
     }
+    if (append !== undefined) {
+      const admission = (this.runs ??= new RunCursors()).admit(append);
+      if (admission === Admission.Hold) this.runs.hold(frame, append);
+      if (admission !== Admission.Send) return;
+    }
     const ws = this.ws;
     if (ws === undefined) return;
     let buffered = ws.getBufferedAmount() + this.outboxBytes;
@@ -367,8 +453,11 @@ export class Connection {
     if (seq === 0) {
       if (buffered > this.shared.limits.softBytes) {
         this.shared.metrics.nonCriticalDropped.inc();
+        // A dropped append leaves a hole in the client's text: a snapshot is owed.
+        if (append !== undefined) this.oweSnapshot(append.runId);
         return;
       }
+      if (append !== undefined) this.runs?.sent(append);
     } else {
       this.lastSentSeq = seq;
       this.trackSent(seq, now);

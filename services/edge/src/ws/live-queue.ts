@@ -1,3 +1,5 @@
+import type { InboxAppend } from '@agentwire/redis';
+
 /** One inbox entry held for a connection that is not live yet. */
 export interface QueuedEvent {
   /** Critical seq; 0 for non-critical. */
@@ -5,6 +7,8 @@ export interface QueuedEvent {
   /** The complete event frame, sent verbatim. */
   frame: string;
   epoch: string;
+  /** Appends only: their place in the run. */
+  append?: InboxAppend | undefined;
 }
 
 /**
@@ -13,12 +17,15 @@ export interface QueuedEvent {
  * dropped and `overflowed` is set, and the replay reads the log once more
  * before going live. Nothing critical is lost that way, because the buffer
  * writes every critical event to the log before it forwards it; only queued
- * non-critical events are lost, which the contract allows.
+ * non-critical events are lost, which the contract allows. Dropped appends
+ * are remembered (takeDroppedAppends): the connection then owes the client
+ * a snapshot of each run they were not covered in.
  */
 export class LiveQueue {
   private items: QueuedEvent[] = [];
   private bytes = 0;
   private overflow = false;
+  private dropped: InboxAppend[] | undefined;
 
   constructor(
     private readonly maxItems: number,
@@ -31,6 +38,8 @@ export class LiveQueue {
 
   push(event: QueuedEvent): void {
     if (this.items.length >= this.maxItems || this.bytes + event.frame.length > this.maxBytes) {
+      for (const item of this.items) this.noteDropped(item);
+      this.noteDropped(event);
       this.items = [];
       this.bytes = 0;
       this.overflow = true;
@@ -38,6 +47,17 @@ export class LiveQueue {
     }
     this.items.push(event);
     this.bytes += event.frame.length;
+  }
+
+  /** The appends dropped since the last call (once). */
+  takeDroppedAppends(): InboxAppend[] | undefined {
+    const dropped = this.dropped;
+    this.dropped = undefined;
+    return dropped;
+  }
+
+  private noteDropped(item: QueuedEvent): void {
+    if (item.append !== undefined) (this.dropped ??= []).push(item.append);
   }
 
   /** True (once) when events were dropped since the last call: read the log again. */
@@ -68,6 +88,7 @@ export class LiveQueue {
       }
     }
     const out: QueuedEvent[] = [];
+    for (let i = 0; i < start; i++) this.noteDropped(items[i] as QueuedEvent);
     for (let i = start; i < items.length; i++) {
       const item = items[i] as QueuedEvent;
       if (item.seq === 0 || item.seq > lastSentSeq) out.push(item);
@@ -79,5 +100,6 @@ export class LiveQueue {
     this.items = [];
     this.bytes = 0;
     this.overflow = false;
+    this.dropped = undefined;
   }
 }

@@ -7,13 +7,14 @@ import type { TokenCheck } from '../jwt-verifier.js';
 import type { Connection } from './connection.js';
 import { replayThenGoLive } from './replay.js';
 import { SERVER_ERROR_CLOSE } from './server-error-close.js';
-import { welcomeFrame } from './server-frames.js';
+import { snapshotChunks, snapshotFrame, welcomeFrame } from './server-frames.js';
 import { finishRelease } from './session-release.js';
 
 /**
  * Handles an accepted hello: authenticates, registers the connection locally
  * and its route in Redis (openSession registers the route before it reads the
- * log, atomically), sends welcome, replays, goes live. From the moment the
+ * log and the snapshots of its runs, atomically), sends welcome and the
+ * snapshots, replays, goes live. From the moment the
  * connection is in the registry, inbox events for it are queued, so nothing
  * forwarded after the route registration is missed.
  */
@@ -113,6 +114,15 @@ export async function openConnectionSession(
     maxPayload: ctx.env.MAX_PAYLOAD,
   });
   if (!conn.sendControl(welcome, Date.now())) return;
+  // Right after welcome, before any replayed event: the running and stalled
+  // runs, read atomically with the route registration (open-session-4.lua).
+  for (const run of result.runs) {
+    const now = Date.now();
+    if (!conn.sendSnapshot(run.runId, snapshotFrame(run.runId, run), snapshotChunks(run), now)) {
+      return;
+    }
+    ctx.metrics.snapshotsSent.inc();
+  }
 
   try {
     const replayed = await replayThenGoLive(

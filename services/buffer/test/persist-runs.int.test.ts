@@ -1,0 +1,184 @@
+import { type RedisClient, createKeyLayout, readRun } from '@agentwire/redis';
+import { type TestRedis, startTestRedis, uniquePrefix } from '@agentwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PersistSettings, type ShardEntry, persistBatch } from '../src/persist-batch.js';
+import { ShardLease } from '../src/shard-lease.js';
+import { appendEntry, persistSettings, runEventEntry } from './support/persist-fixtures.js';
+
+let redis: TestRedis;
+let client: RedisClient;
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  client = redis.createClient();
+});
+
+afterAll(async () => {
+  await client.quit();
+  await redis.stop();
+});
+
+/** A shard of a fresh key space, leased, and a persist function for it. */
+async function sequencer(
+  name: string,
+  userId: string,
+  settings: PersistSettings = persistSettings,
+) {
+  const keys = createKeyLayout(uniquePrefix(name), 4);
+  const shard = keys.shardOf(userId);
+  const lease = new ShardLease(client, keys, shard, 'replica-a', 5000);
+  expect(await lease.acquire()).toBe(true);
+  const persist = async (entries: ShardEntry[]) => {
+    const outcome = await persistBatch(
+      client,
+      keys,
+      shard,
+      lease.value as string,
+      entries,
+      settings,
+      'ep',
+    );
+    if (outcome.fenced || outcome.historyLost) throw new Error('unexpectedly refused');
+    return outcome;
+  };
+  return { keys, shard, persist };
+}
+
+describe('persist-batch script: runs and their text streams', () => {
+  it('gives appends contiguous chunks per stream, keeps the text and forwards the chunk', async () => {
+    const { keys, persist } = await sequencer('chunks', 'u1');
+    const first = await persist([
+      runEventEntry('1-1', 'start', 'u1', 'r1'),
+      appendEntry('1-2', 't1', 'u1', 'r1', 'answer', 'Hel'),
+      appendEntry('1-3', 't2', 'u1', 'r1', 'thinking', 'hmm'),
+      appendEntry('1-4', 't3', 'u1', 'r1', 'answer', 'lo '),
+    ]);
+    const second = await persist([appendEntry('2-1', 't4', 'u1', 'r1', 'answer', 'wörld ✓')]);
+    const chunks = [...first.forwards, ...second.forwards].map((f) => [f.stream, f.chunk]);
+    expect(chunks).toEqual([
+      ['', 0],
+      ['answer', 1],
+      ['thinking', 1],
+      ['answer', 2],
+      ['answer', 3],
+    ]);
+    expect(second.forwards[0]?.frame).toMatch(/^\{"type":"event","chunk":3,"id":"t4"/);
+    expect(second.forwards[0]?.runId).toBe('r1');
+
+    const run = await readRun(client, keys, 'u1', 'r1');
+    expect(run?.status).toBe('running');
+    expect(run?.streams.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'answer', chunks: 3, truncated: false, text: 'Hello wörld ✓' },
+      { name: 'thinking', chunks: 1, truncated: false, text: 'hmm' },
+    ]);
+    expect(await readRun(client, keys, 'u1', 'other')).toBeUndefined();
+  });
+
+  it('keeps a repeated id at its chunk: a new entry is a duplicate, the same entry is forwarded again', async () => {
+    const { keys, persist } = await sequencer('dedupe', 'u1');
+    await persist([appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x')]);
+    const again = await persist([
+      appendEntry('2-1', 'a', 'u1', 'r1', 'main', 'x'),
+      appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x'),
+      appendEntry('2-2', 'b', 'u1', 'r1', 'main', 'y'),
+    ]);
+    expect(again.duplicates).toBe(1);
+    expect(again.forwards.map((f) => f.chunk)).toEqual([1, 2]);
+    const run = await readRun(client, keys, 'u1', 'r1');
+    expect(run?.streams).toEqual([{ name: 'main', chunks: 2, truncated: false, text: 'xy' }]);
+  });
+
+  it('ends a run on a run-end event; later appends are sequenced but do not reopen it', async () => {
+    const { keys, persist } = await sequencer('end', 'u1');
+    await persist([
+      appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x'),
+      runEventEntry('1-2', 'done', 'u1', 'r1', true),
+    ]);
+    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('ended');
+    const late = await persist([appendEntry('2-1', 'b', 'u1', 'r1', 'main', 'y')]);
+    expect(late.forwards[0]?.chunk).toBe(2);
+    const run = await readRun(client, keys, 'u1', 'r1');
+    expect(run?.status).toBe('ended');
+    expect(run?.streams[0]?.text).toBe('xy');
+    expect(await client.zscore(keys.shardRunning(keys.shardOf('u1')), 'u1|r1')).toBeNull();
+  });
+
+  it('keeps the first RUN_MAX_BYTES of a stream on a character boundary and says truncated', async () => {
+    const settings = { ...persistSettings, runs: { ...persistSettings.runs, maxBytes: 10 } };
+    const { keys, persist } = await sequencer('truncate', 'u1', settings);
+    // 'aaaaaaaa' is 8 bytes; 'é' is 2 bytes and would end at 10; '€' (3 bytes) would not fit.
+    await persist([
+      appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'aaaaaaaa'),
+      appendEntry('1-2', 'b', 'u1', 'r1', 'main', 'é€'),
+    ]);
+    const run = await readRun(client, keys, 'u1', 'r1');
+    expect(run?.streams).toEqual([{ name: 'main', chunks: 2, truncated: true, text: 'aaaaaaaaé' }]);
+    const more = await persist([appendEntry('2-1', 'c', 'u1', 'r1', 'main', 'zz')]);
+    expect(more.forwards[0]?.chunk).toBe(3);
+    expect((await readRun(client, keys, 'u1', 'r1'))?.streams[0]).toEqual({
+      name: 'main',
+      chunks: 3,
+      truncated: true,
+      text: 'aaaaaaaaé',
+    });
+  });
+
+  it('keeps at most RUN_MAX_PER_USER runs, evicting the least recently active with its texts', async () => {
+    const settings = { ...persistSettings, runs: { ...persistSettings.runs, maxPerUser: 2 } };
+    const { keys, persist } = await sequencer('evict', 'u1', settings);
+    for (const runId of ['r1', 'r2', 'r3']) {
+      await persist([appendEntry(`${runId}-1`, `${runId}-a`, 'u1', runId, 'main', runId)]);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await readRun(client, keys, 'u1', 'r1')).toBeUndefined();
+    expect(await client.exists(keys.runText('u1', 'r1', 'main'))).toBe(0);
+    expect((await readRun(client, keys, 'u1', 'r2'))?.streams[0]?.text).toBe('r2');
+    expect((await readRun(client, keys, 'u1', 'r3'))?.streams[0]?.text).toBe('r3');
+    expect(await client.zrange(keys.userRuns('u1'), 0, -1)).toEqual(['r2', 'r3']);
+  });
+
+  it('sets the TTL of every run key to RUN_TTL_MS (plus at most a second)', async () => {
+    const { keys, persist } = await sequencer('ttl', 'u1');
+    await persist([appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x')]);
+    const ttl = persistSettings.runs.ttlMs;
+    for (const key of [
+      keys.run('u1', 'r1'),
+      keys.runText('u1', 'r1', 'main'),
+      keys.userRuns('u1'),
+    ]) {
+      const left = await client.pttl(key);
+      expect(left, key).toBeGreaterThan(ttl - 1000);
+      expect(left, key).toBeLessThanOrEqual(ttl + 1000);
+    }
+  });
+
+  it('applies a run_stalled once with a seq, and drops one overtaken by an event of the run', async () => {
+    const settings = { ...persistSettings, runs: { ...persistSettings.runs, stallMs: 1000 } };
+    const { keys, shard, persist } = await sequencer('stall', 'u1', settings);
+    await persist([runEventEntry('1-1', 'start', 'u1', 'r1')]);
+    const updated = Number(await client.hget(keys.run('u1', 'r1'), 'updated'));
+    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).toBe(String(updated));
+
+    const stall = (entryId: string, n: number, after: number): ShardEntry => ({
+      ...runEventEntry(entryId, `run_stalled:r1:${n}`, 'u1', 'r1'),
+      runKind: 's',
+      text: String(after),
+    });
+    const stalled = await persist([stall('2-1', 1, updated)]);
+    expect(stalled.forwards.map((f) => f.seq)).toEqual([2]);
+    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('stalled');
+    expect(await client.zscore(keys.shardRunning(shard), 'u1|r1')).toBeNull();
+
+    // An event makes it running again; a stall detected on the old time is moot.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await persist([appendEntry('3-1', 'a', 'u1', 'r1', 'main', 'x')]);
+    const moot = await persist([stall('4-1', 2, updated)]);
+    expect(moot.forwards).toEqual([]);
+    expect(moot.duplicates).toBe(1);
+    expect((await readRun(client, keys, 'u1', 'r1'))?.status).toBe('running');
+    // The moot one wrote no dedupe key: the next real stall can use its id.
+    const next = Number(await client.hget(keys.run('u1', 'r1'), 'updated'));
+    const again = await persist([stall('5-1', 2, next)]);
+    expect(again.forwards.map((f) => f.seq)).toEqual([3]);
+  });
+});
