@@ -1,3 +1,4 @@
+import { DEFAULT_RUN_END_EVENTS } from '@agentwire/protocol';
 import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS, type BackoffOptions } from './backoff.js';
 import { ConfigError } from './errors.js';
 import { memoryStore, type PositionStore } from './position-store.js';
@@ -77,6 +78,24 @@ export interface ClientOptions {
   EventSource?: EventSourceConstructor;
   /** fetch for the SSE transport's requests. @default globalThis.fetch */
   fetch?: FetchFunction;
+  /**
+   * Names of the critical events that end a run: the server's RUN_END_EVENTS.
+   * @default ['agent_completed', 'agent_error']
+   */
+  runEndEvents?: readonly string[];
+  /**
+   * Most runs the client keeps (`getRun`, `runs()`); beyond it the run
+   * updated longest ago is dropped.
+   * @default 100 (the server's RUN_MAX_PER_USER default)
+   */
+  maxRuns?: number;
+  /**
+   * Longest text kept per run stream, in UTF-16 code units; past it the text
+   * is cut and the stream says `truncated` (as the server's snapshot does
+   * past RUN_MAX_BYTES).
+   * @default 1048576
+   */
+  maxRunTextLength?: number;
   /** Clock and timers, for tests. @default the global ones */
   timers?: Timers;
   /** Random source in [0, 1) for backoff jitter and the first URL, for tests. @default Math.random */
@@ -99,6 +118,9 @@ export interface ResolvedOptions {
   transport: Transport;
   /** Opens the SSE transport to one URL. */
   createSse: (url: string) => WebSocketLike;
+  runEndEvents: readonly string[];
+  maxRuns: number;
+  maxRunTextLength: number;
   timers: Timers;
   random: () => number;
   generateId: () => string;
@@ -170,6 +192,20 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     fetch: fetchImpl as FetchFunction,
   };
 
+  const runEndEvents = options.runEndEvents ?? DEFAULT_RUN_END_EVENTS;
+  check(
+    Array.isArray(runEndEvents) &&
+      runEndEvents.every((name) => typeof name === 'string' && name.length > 0),
+    'runEndEvents: a list of event names',
+  );
+  const maxRuns = options.maxRuns ?? 100;
+  check(isNonNegativeInt(maxRuns) && maxRuns > 0, 'maxRuns: a positive integer');
+  const maxRunTextLength = options.maxRunTextLength ?? 1_048_576;
+  check(
+    isNonNegativeInt(maxRunTextLength) && maxRunTextLength > 0,
+    'maxRunTextLength: a positive integer',
+  );
+
   return {
     urls,
     getToken: options.getToken,
@@ -182,6 +218,9 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     WebSocket: WebSocketImpl,
     transport,
     createSse: (url) => new SseSocket(url, sseOptions),
+    runEndEvents: [...runEndEvents],
+    maxRuns,
+    maxRunTextLength,
     timers: options.timers ?? systemTimers,
     random: options.random ?? Math.random,
     generateId: options.generateId ?? randomPublishId,

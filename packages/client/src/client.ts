@@ -7,6 +7,7 @@ import {
   type JsonValue,
   type PublishFrame,
   type ServerFrame,
+  type SyncFrame,
   type WelcomeFrame,
 } from '@agentwire/protocol';
 import { backoffDelay } from './backoff.js';
@@ -32,6 +33,8 @@ import {
 import type { Position } from './position.js';
 import { PublishTracker, type PublishOptions, type PublishResult } from './publish-tracker.js';
 import { classifyCritical, resumeFromWelcome } from './resume.js';
+import { RunStore } from './run-store.js';
+import type { RunView } from './run-view.js';
 import { parseServerFrame } from './server-frame-parser.js';
 import type { TimerHandle } from './timers.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -75,6 +78,11 @@ export interface ClientEvents {
   resync: ResyncInfo;
   gap: GapInfo;
   disconnect: DisconnectInfo;
+  /**
+   * A run changed (an append, a status event, a snapshot): its new view,
+   * exactly once per change, as frames arrive (before the frame's `event`).
+   */
+  run: RunView;
   error: Error;
 }
 
@@ -136,12 +144,26 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   #useSse: boolean;
   /** WebSocket attempts in a row that ended before their welcome (transport 'auto'). */
   #wsFailures = 0;
+  readonly #runs: RunStore;
 
   constructor(options: ClientOptions) {
     super();
     this.#opts = resolveOptions(options);
     this.#useSse = this.#opts.transport === 'sse';
     this.#urlIndex = Math.floor(this.#opts.random() * this.#opts.urls.length);
+    this.#runs = new RunStore({
+      maxRuns: this.#opts.maxRuns,
+      endEvents: this.#opts.runEndEvents,
+      maxTextLength: this.#opts.maxRunTextLength,
+      now: () => this.#opts.timers.now(),
+      requestSnapshot: (runId) => {
+        const conn = this.#liveConnection();
+        // Over SSE the transport turns it into GET /v1/runs/{runId}.
+        const frame: SyncFrame = { type: 'sync', runId };
+        return conn !== undefined && this.#sendText(conn, JSON.stringify(frame));
+      },
+      onChange: (view) => this.emit('run', view),
+    });
   }
 
   get state(): ClientState {
@@ -166,6 +188,25 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
   /** Number of publishes that have no answer yet. */
   get pendingPublishes(): number {
     return this.#publishes.size;
+  }
+
+  /** The run's current view, or undefined when the client keeps none. */
+  getRun(runId: string): RunView | undefined {
+    return this.#runs.get(runId);
+  }
+
+  /** The runs the client keeps, in the order it first saw them; the same array until one changes. */
+  runs(): readonly RunView[] {
+    return this.#runs.list();
+  }
+
+  /**
+   * Asks the server for a snapshot of the run (the client does this by itself
+   * on a gap in a stream); the answer arrives as a `run` event. While not
+   * connected it is sent after the next welcome.
+   */
+  sync(runId: string): void {
+    this.#runs.sync(runId);
   }
 
   /** Starts connecting. Does nothing unless the client is closed. */
@@ -372,6 +413,9 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
       case 'event':
         this.#onEvent(conn, frame);
         return;
+      case 'snapshot':
+        if (conn.welcome !== undefined) this.#runs.applySnapshot(frame);
+        return;
       case 'accepted':
         this.#publishes.resolve(frame.id);
         return;
@@ -390,13 +434,16 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
         this.#onReconnectFrame(conn, frame.afterMs);
         return;
       case 'heartbeat':
-        return; // lastFrameAt already moved.
+        // lastFrameAt already moved; a heartbeat also ends the snapshots after a welcome.
+        if (conn.welcome !== undefined) this.#runs.snapshotsDone();
+        return;
     }
   }
 
   #onWelcome(conn: Connection, welcome: WelcomeFrame): void {
     if (conn.welcome !== undefined) return; // Exactly one per connection; ignore repeats.
     conn.welcome = welcome;
+    this.#runs.connected(welcome.epoch, welcome.latestSeq);
     const sent = this.#received;
     const { position, resync } = resumeFromWelcome(sent, welcome);
     this.#received = position;
@@ -433,6 +480,8 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     const received = this.#received;
     if (welcome === undefined || received === undefined) return; // Events only follow a welcome.
     if (!frame.critical) {
+      this.#runs.applyEvent(frame);
+      if (this.#conn !== conn) return; // A `run` listener disconnected.
       this.#enqueue({ kind: 'event', frame, epoch: welcome.epoch, generation: this.#generation });
       return;
     }
@@ -448,6 +497,9 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
       this.#drop(conn, `gap: expected seq ${received.lastSeq + 1}, got ${seq}`);
       return;
     }
+    this.#runs.applyEvent(frame);
+    // A `run` listener dropped the connection: the resume replays this event.
+    if (this.#conn !== conn) return;
     this.#received = { lastSeq: seq, epoch: welcome.epoch };
     this.#enqueue({ kind: 'event', frame, epoch: welcome.epoch, generation: this.#generation });
   }

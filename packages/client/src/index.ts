@@ -4,6 +4,7 @@
  * ```ts
  * const client = new AgentwireClient({ url: 'wss://events.example.com/v1/ws', getToken });
  * client.on('event', async (event) => render(event));
+ * client.on('run', (run) => renderRun(run)); // status and text streams of agent runs
  * client.connect();
  * ```
  */
@@ -34,7 +35,14 @@ export type { Position } from './position.js';
 export { memoryStore, type PositionStore } from './position-store.js';
 export { localStorageStore, type StorageLike } from './local-storage-store.js';
 export type { PublishOptions, PublishResult } from './publish-tracker.js';
+export type { RunStreamView, RunView } from './run-view.js';
 export type { Listener } from './typed-emitter.js';
 export type { Timers, TimerHandle } from './timers.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket-like.js';
-export type { EventFrame, JsonValue, WelcomeFrame } from '@agentwire/protocol';
+export type {
+  EventFrame,
+  JsonValue,
+  RunStatus,
+  SnapshotFrame,
+  WelcomeFrame,
+} from '@agentwire/protocol';

@@ -12,6 +12,25 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 const isNonNegative = (v: unknown): v is number =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isObject = (v: unknown): v is Fields =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const RUN_STATUSES: ReadonlySet<unknown> = new Set(['running', 'ended', 'stalled', 'unknown']);
+
+/** A snapshot's `streams`: every entry `{ text, chunks, truncated }`. */
+function isStreams(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const stream of Object.values(v)) {
+    if (!isObject(stream)) return false;
+    if (
+      !isString(stream.text) ||
+      !isCount(stream.chunks) ||
+      typeof stream.truncated !== 'boolean'
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Checks the fields the client relies on; unknown fields are ignored and
@@ -48,6 +67,20 @@ export function parseServerFrame(text: string): ParsedServerFrame {
       if (!isString(f.name)) return bad('name');
       if (typeof f.critical !== 'boolean') return bad('critical');
       if (f.critical && !(isCount(f.seq) && f.seq >= 1)) return bad('seq');
+      if (f.append !== undefined) {
+        // An append to a run's text stream (section 9): the run store relies on these.
+        if (!isString(f.append)) return bad('append');
+        if (!(isCount(f.chunk) && f.chunk >= 1)) return bad('chunk');
+        if (!isString(f.runId)) return bad('runId');
+        if (f.stream !== undefined && !isString(f.stream)) return bad('stream');
+      }
+      break;
+    case 'snapshot':
+      if (!isString(f.runId)) return bad('runId');
+      if (!RUN_STATUSES.has(f.status)) return bad('status');
+      if (f.startedTs !== undefined && !isNonNegative(f.startedTs)) return bad('startedTs');
+      if (f.updatedTs !== undefined && !isNonNegative(f.updatedTs)) return bad('updatedTs');
+      if (!isStreams(f.streams)) return bad('streams');
       break;
     case 'heartbeat':
       break;

@@ -1,4 +1,4 @@
-import { closeCodeForSseStatus, CloseCode } from '@agentwire/protocol';
+import { closeCodeForSseStatus, CloseCode, type SnapshotFrame } from '@agentwire/protocol';
 import { sseEndpoints, type SseEndpoints } from './sse-endpoints.js';
 import { SseParser } from './sse-parser.js';
 import type { WebSocketLike } from './web-socket-like.js';
@@ -35,6 +35,7 @@ interface ClientFrameFields {
   epoch?: unknown;
   seq?: unknown;
   id?: unknown;
+  runId?: unknown;
 }
 
 /**
@@ -47,6 +48,9 @@ interface ClientFrameFields {
  *   resumes from what the application processed, as on a WebSocket;
  * - `ack` is POST /v1/ack, `publish` is POST /v1/publish, whose answer comes
  *   back as the `accepted` or `error` frame a WebSocket would have carried;
+ * - `sync` is GET /v1/runs/{runId}: its 200 is the `snapshot` frame, a 404
+ *   (run not retained) becomes a snapshot with status `unknown`; on any other
+ *   answer nothing comes back and the client asks again later;
  * - a refused stream's HTTP status becomes the close code a WebSocket
  *   would have been closed with (401 -> 4001, 429 -> 4008, 400 -> 4400),
  *   a stream that ends after `reconnect` closes with 4503, any other end
@@ -94,6 +98,8 @@ export class SseSocket implements WebSocketLike {
       this.#post(this.#endpoints.ack, JSON.stringify({ seq: frame.seq })).catch(() => undefined);
     } else if (frame.type === 'publish') {
       this.#publish(text, frame.id);
+    } else if (frame.type === 'sync' && typeof frame.runId === 'string') {
+      this.#sync(frame.runId);
     }
   }
 
@@ -192,6 +198,32 @@ export class SseSocket implements WebSocketLike {
         // Unsettled: the client sends it again (same id) after its next welcome.
       },
     );
+  }
+
+  #sync(runId: string): void {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token !== '') headers.authorization = `Bearer ${this.#token}`;
+    this.#options
+      .fetch(`${this.#endpoints.runs}${encodeURIComponent(runId)}`, { headers, cache: 'no-store' })
+      .then(async (response) => {
+        if (response.status === 200) {
+          this.#deliver(await response.text());
+        } else {
+          await response.body?.cancel();
+          if (response.status === 404) {
+            const unknown: SnapshotFrame = {
+              type: 'snapshot',
+              runId,
+              status: 'unknown',
+              streams: {},
+            };
+            this.#deliver(JSON.stringify(unknown));
+          }
+        }
+      })
+      .catch(() => {
+        // No answer: the run store asks again on the run's next event or welcome.
+      });
   }
 
   #post(url: string, body: string): Promise<Response> {

@@ -4,7 +4,15 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startStack, type Stack } from '@agentwire/testing';
-import { freshUserId, ingestOk, range, runEvents, tokenDelta } from './stack-client.js';
+import {
+  agentRunScript,
+  freshUserId,
+  ingestOk,
+  range,
+  runEvents,
+  tokenDelta,
+  type AgentRunScript,
+} from './stack-client.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -30,17 +38,72 @@ async function openDemo(
   stack: Stack,
   userId: string,
   hashUrls?: string[],
+  transport?: 'sse',
 ): Promise<Page> {
   const token = await stack.token(userId);
   const page = await context.newPage();
   const urls = hashUrls === undefined ? '' : `&urls=${hashUrls.join(',')}`;
-  await page.goto(`${stack.edges[0]!.url}/demo/#token=${token}${urls}`);
+  const how = transport === undefined ? '' : `&transport=${transport}`;
+  await page.goto(`${stack.edges[0]!.url}/demo/#token=${token}${urls}${how}`);
   await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
   return page;
 }
 
 function received(page: Page): Promise<Received[]> {
   return page.evaluate(() => window.__agentwire?.received ?? []);
+}
+
+const RUN_TEXTS = {
+  thinking: 'The user wants to know what survives a reload. Checking the run store first.',
+  answer:
+    'Every token of this answer reaches the page exactly once, in order — across a dropped ' +
+    'connection 🔌 and a reload 🔄 alike, because the snapshot after each welcome carries ' +
+    'the text so far and the chunk numbers say where live appends continue.',
+};
+
+/**
+ * Streams a run to the page's user the way the demo agent does, token by
+ * token; `midAnswer` runs once the page shows half of the answer, and the
+ * rest of the answer is streamed while it takes effect. `beforeEnd` runs
+ * before agent_completed.
+ */
+async function streamRun(
+  stack: Stack,
+  page: Page,
+  script: AgentRunScript,
+  hooks: { midAnswer: () => Promise<void>; beforeEnd?: () => Promise<void> },
+): Promise<void> {
+  await ingestOk(stack, [script.started]);
+  for (const token of script.thinking) await ingestOk(stack, [token]);
+  const half = Math.floor(script.answer.length / 2);
+  for (const [i, token] of script.answer.entries()) {
+    if (i === half) {
+      await page.waitForFunction(
+        ({ runId, chunks }) =>
+          (window.__agentwire?.client.getRun(runId)?.streams.answer?.chunks ?? 0) >= chunks,
+        { runId: script.runId, chunks: half },
+        { timeout: WAIT_MS },
+      );
+      await hooks.midAnswer();
+    }
+    await ingestOk(stack, [token]);
+  }
+  await hooks.beforeEnd?.();
+  await ingestOk(stack, [script.completed]);
+}
+
+/** Waits until the page shows the run ended, then checks its texts are the agent's, exactly. */
+async function expectRunShownExactly(page: Page, runId: string): Promise<void> {
+  const card = page.locator(`[data-testid=run][data-run-id="${runId}"]`);
+  // Ended and not waiting for a snapshot: the run store's final state.
+  await page
+    .locator(`[data-testid=run][data-run-id="${runId}"][data-status=ended][data-syncing=false]`)
+    .waitFor({ timeout: WAIT_MS });
+  expect({
+    status: await card.locator('[data-testid=run-status]').getAttribute('data-status'),
+    thinking: await card.locator('[data-testid=run-thinking]').textContent(),
+    answer: await card.locator('[data-testid=run-answer]').textContent(),
+  }).toEqual({ status: 'ended', ...RUN_TEXTS });
 }
 
 async function waitForReceived(page: Page, count: number): Promise<void> {
@@ -133,7 +196,7 @@ describe('demo page in Chromium', () => {
     expect(await runCard.locator('[data-testid=run-thinking]').textContent()).toBe(
       'Looking it up.',
     );
-    expect(await runCard.locator('[data-testid=run-stream]').textContent()).toBe('Ça marche 🚀.');
+    expect(await runCard.locator('[data-testid=run-answer]').textContent()).toBe('Ça marche 🚀.');
     await page.close();
   });
 
@@ -205,6 +268,70 @@ describe('demo page in Chromium', () => {
     await page.selectOption('[data-testid=transport]', 'websocket');
     await page.waitForSelector('[data-testid=state][data-state=connected]', { timeout: WAIT_MS });
     expect(await page.evaluate(() => window.__agentwire?.client.transport)).toBe('websocket');
+    await page.close();
+  });
+
+  it('grows the answer token by token and keeps it exact across "Drop connection" mid-answer', async () => {
+    const userId = freshUserId('demo-run-drop');
+    const page = await openDemo(
+      context,
+      stack,
+      userId,
+      stack.edges.map((e) => e.wsUrl),
+    );
+    const script = agentRunScript(userId, 'run-drop', RUN_TEXTS);
+    // Every answer length the page's run store went through.
+    await page.evaluate(() => {
+      const chunks: number[] = [];
+      (window as unknown as { __answerChunks: number[] }).__answerChunks = chunks;
+      window.__agentwire?.client.on('run', (run) => {
+        chunks.push(run.streams.answer?.chunks ?? 0);
+      });
+    });
+    await streamRun(stack, page, script, {
+      midAnswer: () => page.click('[data-testid=drop]'),
+    });
+    await expectRunShownExactly(page, script.runId);
+    // Before the drop the answer grew one token at a time.
+    const chunks = await page.evaluate(
+      () => (window as unknown as { __answerChunks: number[] }).__answerChunks,
+    );
+    expect([...new Set(chunks.filter((n) => n > 0))].slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+    expect(await page.evaluate(() => window.__agentwire?.client.getRun('run-drop')?.syncing)).toBe(
+      false,
+    );
+    await page.close();
+  });
+
+  it('restores the answer so far after a reload mid-answer and finishes it exactly', async () => {
+    const userId = freshUserId('demo-run-reload');
+    const page = await openDemo(context, stack, userId);
+    const script = agentRunScript(userId, 'run-reload', RUN_TEXTS);
+    await streamRun(stack, page, script, {
+      // The rest of the answer streams while the page loads anew.
+      midAnswer: async () => {
+        await page.reload();
+      },
+      // Only a run still going gets a snapshot after the welcome: end it once the page is back.
+      beforeEnd: async () => {
+        await page.waitForSelector('[data-testid=state][data-state=connected]', {
+          timeout: WAIT_MS,
+        });
+      },
+    });
+    await expectRunShownExactly(page, script.runId);
+    await page.close();
+  });
+
+  it('keeps the answer exact over SSE across a drop mid-answer', async () => {
+    const userId = freshUserId('demo-run-sse');
+    const urls = stack.edges.map((e) => e.wsUrl);
+    const page = await openDemo(context, stack, userId, urls, 'sse');
+    const script = agentRunScript(userId, 'run-sse', RUN_TEXTS);
+    await streamRun(stack, page, script, {
+      midAnswer: () => page.click('[data-testid=drop]'),
+    });
+    await expectRunShownExactly(page, script.runId);
     await page.close();
   });
 

@@ -51,9 +51,13 @@ describe('sseEndpoints', () => {
       stream: 'https://events.example.com/v1/sse',
       ack: 'https://events.example.com/v1/ack',
       publish: 'https://events.example.com/v1/publish',
+      runs: 'https://events.example.com/v1/runs/',
     });
     expect(sseEndpoints('ws://127.0.0.1:8080/v1/ws').stream).toBe('http://127.0.0.1:8080/v1/sse');
     expect(sseEndpoints('https://h.example/prefix/').ack).toBe('https://h.example/prefix/v1/ack');
     expect(sseEndpoints('http://h.example/v1/sse?x=1').publish).toBe('http://h.example/v1/publish');
+    expect(sseEndpoints('https://h.example/prefix/').runs).toBe(
+      'https://h.example/prefix/v1/runs/',
+    );
   });
 });

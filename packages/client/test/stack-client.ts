@@ -90,6 +90,48 @@ export function tokenDelta(userId: string, runId: string, text: string): IngestE
   return { id: `tok-${userId}-${++eventCounter}`, userId, runId, name: 'token', data: { text } };
 }
 
+/** One agent run as the demo agent streams it: lifecycle events around appends to two streams. */
+export interface AgentRunScript {
+  runId: string;
+  started: IngestEvent;
+  /** Appends to `thinking`, one token each. */
+  thinking: IngestEvent[];
+  /** Appends to `answer`, one token each. */
+  answer: IngestEvent[];
+  completed: IngestEvent;
+}
+
+/** The run's events; each stream's text split into word tokens (spaces kept). */
+export function agentRunScript(
+  userId: string,
+  runId: string,
+  texts: { thinking: string; answer: string },
+): AgentRunScript {
+  const appends = (stream: string, text: string): IngestEvent[] =>
+    text.split(/(?<= )/).map((append) => ({
+      id: `tok-${userId}-${++eventCounter}`,
+      userId,
+      runId,
+      name: 'token',
+      stream,
+      append,
+    }));
+  const lifecycle = (name: string): IngestEvent => ({
+    id: `evt-${userId}-${++eventCounter}`,
+    userId,
+    runId,
+    name,
+    data: {},
+  });
+  return {
+    runId,
+    started: lifecycle('agent_started'),
+    thinking: appends('thinking', texts.thinking),
+    answer: appends('answer', texts.answer),
+    completed: lifecycle('agent_completed'),
+  };
+}
+
 /** POST /v1/events and insist on 202. */
 export async function ingestOk(stack: Stack, events: IngestEvent[], edge = 0): Promise<void> {
   const result = await stack.ingest(events, { edge });

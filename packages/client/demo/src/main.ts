@@ -113,10 +113,15 @@ client.on('event', (event: EventFrame) => {
     received.push({ seq, name: event.name, runId: event.runId });
     timeline.addCritical(event);
     ui.lastSeq.textContent = String(seq);
-  } else if (event.name === 'token') {
+  } else if (event.name === 'token' && event.append === undefined) {
+    // Appends reach the page through the run store (`run` below); older
+    // producers send token deltas in data.text.
     timeline.addToken(event);
   }
 });
+
+// Status and text streams of each run, restored by the snapshots after a drop or a reload.
+client.on('run', (run) => timeline.renderRun(run));
 
 client.on('resync', (info) => {
   timeline.clear();

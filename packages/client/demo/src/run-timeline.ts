@@ -1,15 +1,28 @@
-import type { EventFrame } from '../../src/index.js';
+import type { EventFrame, RunStatus, RunView } from '../../src/index.js';
 
 const NO_RUN = '(no run)';
 
-interface RunView {
+/** Streams the demo agent writes, shown in this order; any other stream follows them. */
+const THINKING = 'thinking';
+const ANSWER = 'answer';
+
+interface RunCard {
   root: HTMLElement;
   status: HTMLElement;
   timeline: HTMLOListElement;
-  /** The run's `thinking` stream, shown apart from its answer. */
-  thinking: HTMLElement;
+  /** A run's text streams by name: `thinking` muted, `answer` as the answer. */
+  texts: HTMLElement;
+  streams: Map<string, HTMLElement>;
+  /** Token deltas in `data.text` (events without `append`), shown as they arrive. */
   stream: HTMLElement;
 }
+
+const STATUS_LABELS: Readonly<Record<RunStatus, string>> = {
+  running: 'running',
+  ended: 'ended',
+  stalled: 'stalled: no event for a while',
+  unknown: 'not retained',
+};
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -38,15 +51,17 @@ function timeOf(ts: number): string {
 }
 
 /**
- * Renders critical events as one timeline per run, newest run on top, with
- * the run's token deltas streamed underneath. Text only goes through
+ * Renders one card per run, newest run on top: the run's status from the
+ * client's run store, its critical events as a timeline, and its text
+ * streams (muted thinking, then the answer) as the run store grows them,
+ * restored from snapshots after a drop or a reload. Text only goes through
  * textContent: event data is untrusted.
  */
 export class RunTimeline {
   readonly #container: HTMLElement;
   readonly #empty: HTMLElement | null;
   readonly #count: HTMLElement | null;
-  readonly #runs = new Map<string, RunView>();
+  readonly #runs = new Map<string, RunCard>();
   #currentRun: string | undefined;
 
   constructor(container: HTMLElement, empty: HTMLElement | null, count: HTMLElement | null) {
@@ -71,21 +86,32 @@ export class RunTimeline {
       el('span', 'event-time', timeOf(event.ts)),
     );
     run.timeline.append(item);
-    if (event.name === 'agent_started') this.#setStatus(run, 'running');
-    if (event.name === 'agent_completed') this.#setStatus(run, 'completed');
-    if (event.name === 'agent_error') this.#setStatus(run, 'error');
   }
 
-  /**
-   * A `token`: an append to a run's stream (protocol 1.1), or a delta with
-   * `data.text`, added to its run, or to the run seen last when it names none.
-   */
+  /** The run store's view of a run changed: status and text streams. */
+  renderRun(view: RunView): void {
+    const card = this.#run(view.runId);
+    card.status.textContent = STATUS_LABELS[view.status];
+    card.status.dataset.status = view.status;
+    card.root.dataset.status = view.status;
+    card.root.dataset.syncing = String(view.syncing);
+    for (const [name, stream] of Object.entries(view.streams)) {
+      const node = this.#streamNode(card, name);
+      // Whole text each time: a snapshot may replace it, not only extend it.
+      if (node.textContent !== stream.text) node.textContent = stream.text;
+      node.dataset.truncated = String(stream.truncated);
+    }
+    for (const [name, node] of card.streams) {
+      if (!Object.hasOwn(view.streams, name)) node.textContent = '';
+    }
+  }
+
+  /** A `token` delta in `data.text`: appended to its run, or to the run seen last when it names none. */
   addToken(event: EventFrame): void {
     const data = event.data as { text?: unknown } | undefined;
-    const text = event.append ?? data?.text;
-    if (typeof text !== 'string') return;
-    const run = this.#run(event.runId ?? this.#currentRun ?? NO_RUN);
-    (event.stream === 'thinking' ? run.thinking : run.stream).append(text);
+    if (typeof data?.text !== 'string') return;
+    const runId = event.runId ?? this.#currentRun ?? NO_RUN;
+    this.#run(runId).stream.append(data.text);
   }
 
   /** The application's state came back from nowhere (resync): start the view afresh. */
@@ -96,7 +122,7 @@ export class RunTimeline {
     this.#updateCount();
   }
 
-  #run(runId: string): RunView {
+  #run(runId: string): RunCard {
     const existing = this.#runs.get(runId);
     if (existing !== undefined) return existing;
     const root = el('article', 'run');
@@ -107,21 +133,32 @@ export class RunTimeline {
     status.dataset.status = 'running';
     head.append(el('span', 'run-id mono', runId), status);
     const timeline = el('ol', 'timeline');
-    const thinking = el('p', 'stream thinking');
-    thinking.dataset.testid = 'run-thinking';
+    status.dataset.testid = 'run-status';
+    const texts = el('div', 'texts');
     const stream = el('p', 'stream');
     stream.dataset.testid = 'run-stream';
-    root.append(head, timeline, thinking, stream);
+    root.append(head, timeline, texts, stream);
     this.#container.prepend(root);
-    const view = { root, status, timeline, thinking, stream };
-    this.#runs.set(runId, view);
+    const card = { root, status, timeline, texts, streams: new Map<string, HTMLElement>(), stream };
+    this.#runs.set(runId, card);
     this.#updateCount();
-    return view;
+    return card;
   }
 
-  #setStatus(run: RunView, status: string): void {
-    run.status.textContent = status;
-    run.status.dataset.status = status;
+  /** The element of one text stream, created in reading order: thinking, answer, others. */
+  #streamNode(card: RunCard, name: string): HTMLElement {
+    const existing = card.streams.get(name);
+    if (existing !== undefined) return existing;
+    const kind = name === THINKING ? 'thinking' : name === ANSWER ? 'answer' : 'other';
+    const node = el('p', `run-text ${kind}`);
+    node.dataset.testid = kind === 'other' ? 'run-text' : `run-${kind}`;
+    node.dataset.stream = name;
+    card.streams.set(name, node);
+    const thinking = card.streams.get(THINKING);
+    if (kind === 'answer' && thinking !== undefined) thinking.after(node);
+    else if (kind === 'other') card.texts.append(node);
+    else card.texts.prepend(node);
+    return node;
   }
 
   #updateCount(): void {
