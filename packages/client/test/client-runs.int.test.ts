@@ -68,6 +68,30 @@ describe.each<Transport>(['websocket', 'sse'])('client runs over %s (real stack)
     o.client.disconnect();
   });
 
+  it('completes a run that ended while the client was away: no snapshot comes, so it syncs', async () => {
+    const userId = freshUserId(`away-${transport}`);
+    const o = await connectedClient(userId);
+    const script = agentRunScript(userId, 'r-away', TEXTS);
+    await ingestOk(stack, [script.started, ...script.thinking, ...script.answer.slice(0, 3)]);
+    await waitUntil(
+      () => o.client.getRun('r-away')?.streams.answer?.chunks === 3,
+      10_000,
+      20,
+      'three answer chunks',
+    );
+    o.client.disconnect();
+    await ingestOk(stack, [...script.answer.slice(3), script.completed]);
+    o.client.connect();
+    await waitUntil(
+      () => o.client.getRun('r-away')?.streams.answer?.text === TEXTS.answer,
+      10_000,
+      20,
+      'the whole answer',
+    );
+    expect(o.client.getRun('r-away')).toMatchObject({ status: 'ended', syncing: false });
+    o.client.disconnect();
+  });
+
   it('sync() brings a run the client never saw, and unknown for one the server does not keep', async () => {
     const userId = freshUserId(`sync-${transport}`);
     const script = agentRunScript(userId, 'r-past', TEXTS);
