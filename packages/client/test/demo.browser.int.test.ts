@@ -98,7 +98,19 @@ async function expectRunShownExactly(page: Page, runId: string): Promise<void> {
   // Ended and not waiting for a snapshot: the run store's final state.
   await page
     .locator(`[data-testid=run][data-run-id="${runId}"][data-status=ended][data-syncing=false]`)
-    .waitFor({ timeout: WAIT_MS });
+    .waitFor({ timeout: WAIT_MS })
+    .catch(async (error: unknown) => {
+      // Say where the page's run store stopped, not only that it did.
+      const state = await page.evaluate(
+        (id) => ({
+          run: window.__agentwire?.client.getRun(id),
+          transport: window.__agentwire?.client.transport,
+          received: window.__agentwire?.received.length,
+        }),
+        runId,
+      );
+      throw new Error(`${String(error)}\npage state: ${JSON.stringify(state)}`);
+    });
   expect({
     status: await card.locator('[data-testid=run-status]').getAttribute('data-status'),
     thinking: await card.locator('[data-testid=run-thinking]').textContent(),
