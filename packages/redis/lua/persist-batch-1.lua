@@ -71,10 +71,10 @@
                                            by last event (the stall job's index)
 
   History mark: a counter in the shard's slot (aw:{sN}:hist), incremented by
-  every call that appends to a log of the shard. It only goes backwards when
-  Redis lost writes (a failover, a restore), so a caller that remembers the
-  last value it got detects the loss before it hands out a seq that a client
-  may already have seen (docs/operations.md, "Lost history").
+  every call that appends to a log or a run text of the shard. It only goes
+  backwards when Redis lost writes (a failover, a restore), so a caller that
+  remembers the last value it got detects the loss before it hands out a seq
+  or a chunk that a client may already have seen (docs/operations.md, "Lost history").
 ]]
 local now = tonumber(ARGV[1])
 local retentionMs = tonumber(ARGV[2])
@@ -461,6 +461,9 @@ for s = 1, shardCount do
                 chunk = candidate
                 run.chunks[stream] = chunk
                 appendText(run, stream, text)
+                -- Chunks, like seqs, must never be handed out twice: a
+                -- failover that loses appends must be detected too.
+                mark[2] = true
               end
             end
             run.dirty = true
