@@ -11,7 +11,7 @@
     KEYS[1]  user meta hash (epoch, seq)
     KEYS[2]  user log stream (ids "<seq>-0")
     KEYS[3]  user routes hash (nodeId -> connection count)
-    KEYS[4]  user runs sorted set (see persist-batch-1.lua)
+    KEYS[4]  set of the user's running and stalled runs (see persist-batch-1.lua)
     ARGV[1]  node id
     ARGV[2]  client's lastSeq, or -1 when absent
     ARGV[3]  client's epoch, or '' when absent
@@ -37,7 +37,7 @@
 local metaKey = KEYS[1]
 local logKey = KEYS[2]
 local routesKey = KEYS[3]
-local runsKey = KEYS[4]
+local liveKey = KEYS[4]
 local nodeId = ARGV[1]
 local lastSeq = tonumber(ARGV[2])
 local clientEpoch = ARGV[3]
@@ -108,7 +108,8 @@ end
 local out = {1, epoch, latest, oldest, resumed, from, 0}
 
 -- Snapshots of the runs still going (the record layout of read-run-1.lua).
-local runIds = redis.call('ZRANGE', runsKey, 0, -1)
+-- Only the live set is read: a user may keep many ended runs.
+local runIds = redis.call('SMEMBERS', liveKey)
 for r = 1, #runIds do
   local runId = runIds[r]
   local fields = redis.call('HGETALL', runKeyPrefix .. runId)
@@ -131,7 +132,10 @@ for r = 1, #runIds do
       truncated[string.sub(name, 3)] = true
     end
   end
-  if status == 'running' or status == 'stalled' then
+  if status ~= 'running' and status ~= 'stalled' then
+    -- Expired (or ended by a write this set missed): no longer live.
+    redis.call('SREM', liveKey, runId)
+  else
     out[7] = out[7] + 1
     out[#out + 1] = runId
     out[#out + 1] = status

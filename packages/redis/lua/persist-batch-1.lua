@@ -67,6 +67,8 @@
                                            chunks, x:<stream> truncated
     base..'t|'..user..'|'..stream..'|'..run  the stream's text
     base..'runs|'..user                    zset of the user's runs by last event
+    base..'live|'..user                    set of the user's running and stalled
+                                           runs (a member may have expired)
     base..'running'                        zset user..'|'..run of running runs
                                            by last event (the stall job's index)
 
@@ -152,6 +154,7 @@ local function runState(user, runId)
       lengths = {},
       pending = {},
       wasRunning = false,
+      wasLive = false,
       created = false,
       evicted = false,
     }
@@ -175,6 +178,7 @@ local function runState(user, runId)
       end
     end
     run.wasRunning = run.status == 'running'
+    run.wasLive = run.wasRunning or run.status == 'stalled'
     runs[runKey] = run
     runList[#runList + 1] = run
   end
@@ -247,6 +251,7 @@ local function deleteRun(shardBase, userId, runId)
   end
   redis.call('DEL', runKey)
   redis.call('ZREM', shardBase .. 'running', userId .. '|' .. runId)
+  redis.call('SREM', shardBase .. 'live|' .. userId, runId)
 end
 
 -- Stores what the call changed in a run: one HSET, one APPEND per stream,
@@ -259,6 +264,7 @@ local function writeRun(run)
   local base = user.shardBase
   local member = user.userId .. '|' .. run.runId
   local runsKey = base .. 'runs|' .. user.userId
+  local liveKey = base .. 'live|' .. user.userId
   local refresh = run.created or now - run.refreshed >= refreshMs
   local fields = { 'status', run.status, 'started', run.started, 'updated', run.updated,
     'stalls', run.stalls }
@@ -295,6 +301,14 @@ local function writeRun(run)
     redis.call('ZADD', runsKey, run.updated, run.runId)
     redis.call('ZREMRANGEBYSCORE', runsKey, '-inf', '(' .. (now - runTtlMs))
     redis.call('PEXPIRE', runsKey, ttl)
+  end
+  -- The runs a new connection gets a snapshot of (open-session-4.lua).
+  local live = run.status == 'running' or run.status == 'stalled'
+  if live and (refresh or not run.wasLive) then
+    redis.call('SADD', liveKey, run.runId)
+    redis.call('PEXPIRE', liveKey, ttl)
+  elseif run.wasLive and not live then
+    redis.call('SREM', liveKey, run.runId)
   end
   if run.created then
     local excess = redis.call('ZCARD', runsKey) - runMaxPerUser

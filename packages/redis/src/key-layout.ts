@@ -38,6 +38,8 @@ export interface KeyLayout {
   runText(userId: string, runId: string, stream: string): string;
   /** Sorted set of a user's retained runs by last event time. */
   userRuns(userId: string): string;
+  /** Set of a user's running and stalled runs: what a new connection gets snapshots of. */
+  userLiveRuns(userId: string): string;
   inbox(nodeId: string): string;
   /** The parts of every inbox key around the node id, for scripts that build them. */
   inboxKeyParts(): readonly [before: string, after: string];
@@ -85,6 +87,7 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     runText: (userId, runId, stream) =>
       `${shardBase(shardOf(userId))}t|${userId}|${stream}|${runId}`,
     userRuns: (userId) => `${shardBase(shardOf(userId))}runs|${userId}`,
+    userLiveRuns: (userId) => `${shardBase(shardOf(userId))}live|${userId}`,
     inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
     inboxKeyParts: () => [`${prefix}:{n:`, '}:inbox'],
     nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,

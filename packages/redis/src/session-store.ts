@@ -59,7 +59,12 @@ export async function openSession(
   const [textKeyPrefix] = runTextKeyParts(keys, userId, '');
   const reply = (await Scripts.openSession.run(
     client,
-    [keys.userMeta(userId), keys.userLog(userId), keys.userRoutes(userId), keys.userRuns(userId)],
+    [
+      keys.userMeta(userId),
+      keys.userLog(userId),
+      keys.userRoutes(userId),
+      keys.userLiveRuns(userId),
+    ],
     [
       request.nodeId,
       request.lastSeq ?? -1,

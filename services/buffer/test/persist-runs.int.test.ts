@@ -80,16 +80,21 @@ describe('persist-batch script: runs and their text streams', () => {
 
   it('ends a run on a run-end event; later appends are sequenced but do not reopen it', async () => {
     const { keys, persist } = await sequencer('end', 'u1');
+    await persist([appendEntry('0-1', 'z', 'u1', 'r1', 'main', '')]);
+    expect(await redis.client.smembers(keys.userLiveRuns('u1'))).toEqual(['r1']);
     await persist([
       appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x'),
       runEventEntry('1-2', 'done', 'u1', 'r1', true),
     ]);
     expect((await readRun(redis.client, keys, 'u1', 'r1'))?.status).toBe('ended');
     const late = await persist([appendEntry('2-1', 'b', 'u1', 'r1', 'main', 'y')]);
-    expect(late.forwards[0]?.chunk).toBe(2);
+    expect(late.forwards[0]?.chunk).toBe(3);
     const run = await readRun(redis.client, keys, 'u1', 'r1');
     expect(run?.status).toBe('ended');
     expect(run?.streams[0]?.text).toBe('xy');
+    expect(run?.streams[0]?.chunks).toBe(3);
+    // Not live any more: a new connection gets no snapshot of it.
+    expect(await redis.client.smembers(keys.userLiveRuns('u1'))).toEqual([]);
     expect(await redis.client.zscore(keys.shardRunning(keys.shardOf('u1')), 'u1|r1')).toBeNull();
   });
 

@@ -77,7 +77,14 @@ describe('runs and their text streams', () => {
 
   it('answers sync with exactly one snapshot, unknown for a run not retained', async () => {
     const user = uniqueUser('sync');
-    await ingestOk(stack, [started(user, 'r1'), append(user, 'r1', 's1', 'abc')]);
+    // An ended run gets no snapshot after the welcome; a running one does.
+    await ingestOk(stack, [
+      started(user, 'r0'),
+      append(user, 'r0', 's0', 'old'),
+      { id: 'r0-end', userId: user, name: 'agent_completed', runId: 'r0' },
+      started(user, 'r1'),
+      append(user, 'r1', 's1', 'abc'),
+    ]);
     await waitUntil(async () => (await getRun(user, 'r1')).status === 200, 5000);
     const { client } = await connectUser(stack, user, {}, 0);
     client.send({ type: 'sync', runId: 'r1' });
