@@ -1,0 +1,108 @@
+import { sleep, startStack, waitUntil, type Stack } from '@agentwire/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { range, uniqueUser } from './support/edge-test-kit.js';
+import { RunFollower } from './support/run-follower.js';
+import { RunProducer, type RunStreamRef } from './support/run-producer.js';
+
+/**
+ * The exactness race of protocol.md section 9: clients that drop and resume
+ * at random moments, on random edges, while a producer streams appends, end
+ * with every stream's text byte for byte.
+ */
+const USERS = 3;
+const RUNS_PER_USER = 2;
+const STREAMS = ['answer', 'thinking'];
+const APPENDS_PER_STREAM = 200;
+const FOLLOWERS_PER_USER = 2;
+/** Drops (and resumes) per follower while the producer runs, at most. */
+const MAX_DROPS = 25;
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    edges: 2,
+    // Connections dropped without a close frame may linger a moment on the server.
+    env: { MAX_CONNECTIONS_PER_USER: '20', LOG_LEVEL: 'warn' },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const randomEdge = (): number => Math.floor(Math.random() * stack.edges.length);
+
+/** Drops and resumes `follower` at random moments while `producing()` holds. */
+async function churn(follower: RunFollower, producing: () => boolean): Promise<number> {
+  let drops = 0;
+  while (producing() && drops < MAX_DROPS) {
+    await sleep(20 + Math.random() * 400);
+    if (!producing()) break;
+    await follower.terminate();
+    drops++;
+    // Sometimes straight back, sometimes after the stream moved on.
+    if (Math.random() < 0.5) await sleep(Math.random() * 150);
+    await follower.connect(randomEdge());
+  }
+  return drops;
+}
+
+describe('run exactness under reconnects', () => {
+  it('clients dropping and resuming at random on 2 edges end with every text byte for byte', async () => {
+    const users = range(1, USERS).map((n) => uniqueUser(`exact${n}`));
+    const streams: RunStreamRef[] = users.flatMap((userId) =>
+      range(1, RUNS_PER_USER).flatMap((r) =>
+        STREAMS.map((stream) => ({ userId, runId: `run-${r}`, stream })),
+      ),
+    );
+    const producer = new RunProducer(
+      stack.edges.map((edge) => edge.url),
+      stack.env.INGEST_TOKEN as string,
+      streams,
+    );
+    const followers = users.flatMap((userId) =>
+      range(1, FOLLOWERS_PER_USER).map(() => new RunFollower(stack, userId)),
+    );
+    await Promise.all(followers.map((follower, i) => follower.connect(i % 2)));
+
+    let producing = true;
+    const produced = producer
+      .run({ appendsPerStream: APPENDS_PER_STREAM, maxBatch: 4, pauseMs: 3, criticalEvery: 40 })
+      .finally(() => (producing = false));
+    const drops = await Promise.all(followers.map((f) => churn(f, () => producing)));
+    await produced;
+    // Every client resumes once more after the producer finished.
+    for (const follower of followers) {
+      await follower.terminate();
+      await follower.connect(randomEdge());
+    }
+
+    const ownStreams = (follower: RunFollower) =>
+      streams.filter((ref) => ref.userId === follower.userId);
+    const complete = (follower: RunFollower) =>
+      ownStreams(follower).every((ref) => follower.text(ref) === producer.text(ref));
+    await waitUntil(() => followers.every(complete), 15_000, 50, 'every text complete').catch(
+      () => undefined, // the assertions below say what differs
+    );
+    for (const follower of followers) {
+      for (const ref of ownStreams(follower)) {
+        expect(Buffer.from(follower.text(ref))).toEqual(Buffer.from(producer.text(ref)));
+        expect(follower.text(ref)).toBe(producer.text(ref));
+      }
+      expect(follower.texts.gaps).toEqual([]);
+      expect(follower.chunkConflicts).toEqual([]);
+      expect(follower.seqGaps).toEqual([]);
+      expect(follower.epochChanges).toBe(0);
+      expect(follower.seqs).toEqual(range(1, follower.seqs.length));
+    }
+    const totalDrops = drops.reduce((sum, n) => sum + n, 0);
+    expect(totalDrops).toBeGreaterThan(followers.length);
+    console.info(
+      `run exactness: ${totalDrops} drops and resumes over ${followers.length} clients, ` +
+        `${followers.reduce((sum, f) => sum + f.snapshots, 0)} snapshots, ` +
+        `${followers.reduce((sum, f) => sum + f.syncs.length, 0)} syncs`,
+    );
+    await Promise.all(followers.map((follower) => follower.close()));
+  }, 60_000);
+});

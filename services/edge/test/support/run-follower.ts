@@ -1,0 +1,110 @@
+import { RunTexts, TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
+import type { RunStreamRef } from './run-producer.js';
+
+/**
+ * One user's client that follows its runs as an application does, across
+ * as many connections as a test gives it: it keeps its texts (RunTexts: a
+ * snapshot replaces, the chunk rule appends, a gap asks for a snapshot with
+ * `sync`) and its critical position, and resumes with hello {lastSeq, epoch}
+ * of what it processed. It records what tests check: the critical seqs it
+ * processed, every chunk each stream received, and any chunk number that
+ * came with two different texts.
+ */
+export class RunFollower {
+  readonly texts = new RunTexts();
+  /** Critical seqs processed, over all connections, in order. */
+  readonly seqs: number[] = [];
+  /** Critical seqs that jumped past lastSeq + 1 (none may). */
+  readonly seqGaps: string[] = [];
+  /** Welcomes with an epoch other than the one held (a history recreated). */
+  epochChanges = 0;
+  /** Per `runId/stream`, the chunk of every append received, in arrival order. */
+  readonly chunks = new Map<string, number[]>();
+  /** `runId/stream#chunk` that arrived with two different texts (none may). */
+  readonly chunkConflicts: string[] = [];
+  /** Runs a `sync` was sent for (after a gap). */
+  readonly syncs: string[] = [];
+  /** Snapshot frames received, over all connections. */
+  snapshots = 0;
+  connections = 0;
+  private readonly appendTexts = new Map<string, string>();
+  private lastSeq = 0;
+  private epoch: string | undefined;
+  private client: TestWsClient | undefined;
+
+  constructor(
+    private readonly stack: Stack,
+    readonly userId: string,
+  ) {}
+
+  /** Opens a connection on edge `edge` and resumes from what was processed (lastSeq 0 at first). */
+  async connect(edge: number): Promise<void> {
+    const target = this.stack.edges[edge];
+    if (target === undefined) throw new Error(`no edge ${edge}`);
+    const client = await TestWsClient.connect(target.wsUrl);
+    this.client = client;
+    // Before the hello: nothing that follows the welcome may be missed.
+    client.onFrame((frame) => this.process(client, frame));
+    const position = this.epoch === undefined ? {} : { epoch: this.epoch };
+    await client.hello(await this.stack.token(this.userId), { lastSeq: this.lastSeq, ...position });
+    this.connections++;
+  }
+
+  /** Drops the connection without a close frame (a network failure). */
+  async terminate(): Promise<void> {
+    await this.client?.terminate();
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+
+  /** The follower's text of a stream ('' when it has none). */
+  text(ref: RunStreamRef): string {
+    return this.texts.text(ref.runId, ref.stream) ?? '';
+  }
+
+  private process(client: TestWsClient, frame: WsFrame): void {
+    if (frame.type === 'welcome') {
+      const epoch = String(frame.epoch);
+      if (this.epoch !== undefined && epoch !== this.epoch) {
+        this.epochChanges++;
+        this.lastSeq = Math.max(0, Number(frame.oldestSeq) - 1);
+      }
+      this.epoch = epoch;
+      return;
+    }
+    if (frame.type === 'snapshot') this.snapshots++;
+    if (frame.type === 'event' && typeof frame.seq === 'number') {
+      if (frame.seq <= this.lastSeq) return;
+      if (frame.seq !== this.lastSeq + 1) {
+        this.seqGaps.push(`seq ${frame.seq} after ${this.lastSeq}`);
+      }
+      this.lastSeq = frame.seq;
+      this.seqs.push(frame.seq);
+      return;
+    }
+    if (frame.type === 'event' && typeof frame.chunk === 'number') this.recordAppend(frame);
+    const sync = this.texts.applyFrame(frame);
+    if (sync !== undefined) {
+      this.syncs.push(sync);
+      client.send({ type: 'sync', runId: sync });
+    }
+  }
+
+  private recordAppend(frame: WsFrame): void {
+    const stream = `${String(frame.runId)}/${String(frame.stream)}`;
+    const chunk = frame.chunk as number;
+    let list = this.chunks.get(stream);
+    if (list === undefined) {
+      list = [];
+      this.chunks.set(stream, list);
+    }
+    list.push(chunk);
+    const at = `${stream}#${chunk}`;
+    const text = String(frame.append);
+    const seen = this.appendTexts.get(at);
+    if (seen === undefined) this.appendTexts.set(at, text);
+    else if (seen !== text) this.chunkConflicts.push(at);
+  }
+}

@@ -1,0 +1,159 @@
+import { ingestUntilAccepted, sleep } from '@agentwire/testing';
+
+/** One text stream of a run. */
+export interface RunStreamRef {
+  userId: string;
+  runId: string;
+  stream: string;
+}
+
+export interface ProduceOptions {
+  /** Appends per stream. */
+  appendsPerStream: number;
+  /** Appends per POST, at most (each batch holds 1 to this many, at random). */
+  maxBatch: number;
+  /** Pause after each accepted batch. */
+  pauseMs: number;
+  /** A critical event of the run after every this many of its appends (0: none but the start). */
+  criticalEvery?: number;
+  /** Builds the text of one append. @default mixedText */
+  text?: (n: number) => string;
+  /** Called after each accepted batch with the share (0-1) of appends accepted. */
+  onProgress?: (share: number) => void;
+}
+
+/**
+ * Pieces of text that a byte-exact path must keep: multi-byte scripts,
+ * emoji (surrogate pairs, modifiers, ZWJ sequences, flags), and characters
+ * that JSON escapes.
+ */
+const PIECES = [
+  'Hel',
+  'lo',
+  ' ',
+  'wörld',
+  'naïve ',
+  'こんにちは',
+  '中文',
+  '👍',
+  '👍🏽',
+  '👨‍👩‍👧',
+  '🇫🇷',
+  '𝄞',
+  '"quoted"',
+  '\\',
+  '\n',
+  '\t',
+  '\u2028',
+  'é',
+  'ß',
+  '{"json":1}',
+];
+
+const randomBelow = (n: number): number => Math.floor(Math.random() * n);
+
+/** One to three random pieces (never empty: an append needs text without `data`). */
+export function mixedText(): string {
+  const count = 1 + randomBelow(3);
+  let text = '';
+  for (let i = 0; i < count; i++) text += PIECES[randomBelow(PIECES.length)];
+  return text;
+}
+
+const keyOf = (ref: RunStreamRef): string => `${ref.userId}/${ref.runId}/${ref.stream}`;
+
+/**
+ * Streams text into runs as an agent does: each run starts with a critical
+ * agent_started, then small batches of appends to random streams, in order
+ * per stream, with a critical event of the run now and then. Every batch is
+ * sent until accepted (through killed edges: same ids again). Keeps what
+ * every stream's text must be and how many appends (chunks) it got.
+ */
+export class RunProducer {
+  private readonly texts = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+  private edge = 0;
+  retries = 0;
+
+  constructor(
+    private readonly edgeUrls: readonly string[],
+    private readonly ingestToken: string,
+    readonly streams: readonly RunStreamRef[],
+  ) {}
+
+  /** The text sent to a stream so far. */
+  text(ref: RunStreamRef): string {
+    return this.texts.get(keyOf(ref)) ?? '';
+  }
+
+  /** Appends accepted for a stream so far: its chunks are 1..this. */
+  appends(ref: RunStreamRef): number {
+    return this.counts.get(keyOf(ref)) ?? 0;
+  }
+
+  async run(options: ProduceOptions): Promise<void> {
+    const runs = new Map(this.streams.map((ref) => [`${ref.userId}/${ref.runId}`, ref]));
+    await this.post(
+      [...runs.values()].map((ref) => ({
+        id: `${ref.runId}:start`,
+        userId: ref.userId,
+        name: 'agent_started',
+        runId: ref.runId,
+      })),
+    );
+    const total = this.streams.length * options.appendsPerStream;
+    const runAppends = new Map<string, number>();
+    let sent = 0;
+    while (sent < total) {
+      // 1 to maxBatch distinct streams that still want text, one append each.
+      const open = this.streams.filter((ref) => this.appends(ref) < options.appendsPerStream);
+      const picked = open
+        .sort(() => Math.random() - 0.5)
+        .slice(0, 1 + randomBelow(options.maxBatch));
+      const batch: Record<string, unknown>[] = [];
+      const added: Array<[RunStreamRef, string]> = [];
+      for (const ref of picked) {
+        const n = this.appends(ref) + 1;
+        const text = (options.text ?? mixedText)(n);
+        batch.push({
+          id: `${ref.runId}:${ref.stream}:${n}`,
+          userId: ref.userId,
+          name: 'token',
+          runId: ref.runId,
+          stream: ref.stream,
+          append: text,
+        });
+        added.push([ref, text]);
+        const runKey = `${ref.userId}/${ref.runId}`;
+        const ofRun = (runAppends.get(runKey) ?? 0) + 1;
+        runAppends.set(runKey, ofRun);
+        if (options.criticalEvery && ofRun % options.criticalEvery === 0) {
+          batch.push({
+            id: `${ref.runId}:tool:${ofRun}`,
+            userId: ref.userId,
+            name: 'tool_executing',
+            runId: ref.runId,
+            data: { after: ofRun },
+          });
+        }
+      }
+      await this.post(batch);
+      for (const [ref, text] of added) {
+        const key = keyOf(ref);
+        this.texts.set(key, (this.texts.get(key) ?? '') + text);
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      }
+      sent += added.length;
+      options.onProgress?.(sent / total);
+      if (options.pauseMs > 0) await sleep(options.pauseMs);
+    }
+  }
+
+  private async post(events: Record<string, unknown>[]): Promise<void> {
+    const result = await ingestUntilAccepted(this.edgeUrls, this.ingestToken, events, {
+      first: this.edge,
+    });
+    this.edge = result.next;
+    this.retries += result.retries;
+  }
+}
