@@ -14,7 +14,9 @@ export interface IngestUntilAcceptedOptions {
 export interface IngestUntilAcceptedResult {
   /** Attempts that failed before the accepted one. */
   retries: number;
-  /** The edge after the one that accepted (where a round-robin producer goes next). */
+  /** The edge that accepted (an index that may exceed the list: take it modulo its length). */
+  accepted: number;
+  /** The edge after it (where a round-robin producer goes next). */
   next: number;
 }
 
@@ -37,17 +39,19 @@ export async function ingestUntilAccepted(
   for (let retries = 0; ; retries++) {
     const url = `${edgeUrls[edge % edgeUrls.length] as string}/v1/events`;
     edge++;
-    const status = await fetch(url, {
+    const answer = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${ingestToken}`, 'content-type': 'application/json' },
       body,
       signal: AbortSignal.timeout(options.requestTimeoutMs ?? 3000),
     }).then(
-      (response) => response.status,
-      () => 0,
+      async (response) => ({ status: response.status, text: await response.text() }),
+      () => ({ status: 0, text: '' }),
     );
-    if (status === 202) return { retries, next: edge };
-    if (status !== 0 && status !== 503) throw new Error(`ingest answered ${status}`);
+    if (answer.status === 202) return { retries, accepted: edge - 1, next: edge };
+    if (answer.status !== 0 && answer.status !== 503) {
+      throw new Error(`ingest answered ${answer.status}: ${answer.text.slice(0, 500)}`);
+    }
     if (Date.now() >= giveUpAt)
       throw new Error(`ingest not accepted after ${retries + 1} attempts`);
     await sleep(options.retryDelayMs ?? 50);

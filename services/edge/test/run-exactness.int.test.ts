@@ -94,6 +94,7 @@ describe('run exactness under reconnects', () => {
       expect(follower.chunkConflicts).toEqual([]);
       expect(follower.seqGaps).toEqual([]);
       expect(follower.epochChanges).toBe(0);
+      expect(follower.unexpectedCloses).toEqual([]);
       expect(follower.seqs).toEqual(range(1, follower.seqs.length));
     }
     const totalDrops = drops.reduce((sum, n) => sum + n, 0);

@@ -6,7 +6,7 @@ import type { RunStreamRef } from './run-producer.js';
  * as many connections as a test gives it: it keeps its texts (RunTexts: a
  * snapshot replaces, the chunk rule appends, a gap asks for a snapshot with
  * `sync`) and its critical position, and resumes with hello {lastSeq, epoch}
- * of what it processed. It records what tests check: the critical seqs it
+ * of what it processed, acknowledging each critical event. It records what tests check: the critical seqs it
  * processed, every chunk each stream received, and any chunk number that
  * came with two different texts.
  */
@@ -24,6 +24,8 @@ export class RunFollower {
   readonly chunkConflicts: string[] = [];
   /** Runs a `sync` was sent for (after a gap). */
   readonly syncs: string[] = [];
+  /** Close codes of connections that ended without terminate() or close() (none, unless a test kills an edge). */
+  readonly unexpectedCloses: number[] = [];
   /** Snapshot frames received, over all connections. */
   snapshots = 0;
   connections = 0;
@@ -31,6 +33,8 @@ export class RunFollower {
   private lastSeq = 0;
   private epoch: string | undefined;
   private client: TestWsClient | undefined;
+  /** Connections this follower ended itself. */
+  private readonly ended = new WeakSet<TestWsClient>();
 
   constructor(
     private readonly stack: Stack,
@@ -45,6 +49,9 @@ export class RunFollower {
     this.client = client;
     // Before the hello: nothing that follows the welcome may be missed.
     client.onFrame((frame) => this.process(client, frame));
+    void client.closed.then(({ code }) => {
+      if (!this.ended.has(client)) this.unexpectedCloses.push(code);
+    });
     const position = this.epoch === undefined ? {} : { epoch: this.epoch };
     await client.hello(await this.stack.token(this.userId), { lastSeq: this.lastSeq, ...position });
     this.connections++;
@@ -52,11 +59,15 @@ export class RunFollower {
 
   /** Drops the connection without a close frame (a network failure). */
   async terminate(): Promise<void> {
-    await this.client?.terminate();
+    if (this.client === undefined) return;
+    this.ended.add(this.client);
+    await this.client.terminate();
   }
 
   async close(): Promise<void> {
-    await this.client?.close();
+    if (this.client === undefined) return;
+    this.ended.add(this.client);
+    await this.client.close();
   }
 
   /** The follower's text of a stream ('' when it has none). */
@@ -82,6 +93,8 @@ export class RunFollower {
       }
       this.lastSeq = frame.seq;
       this.seqs.push(frame.seq);
+      // Acknowledged at once: a connection that never acks is closed as dead.
+      client.send({ type: 'ack', seq: frame.seq });
       return;
     }
     if (frame.type === 'event' && typeof frame.chunk === 'number') this.recordAppend(frame);

@@ -8,7 +8,7 @@ export interface RunStreamRef {
 }
 
 export interface ProduceOptions {
-  /** Appends per stream. */
+  /** Appends per stream, in all (a second run() call continues up to its own count). */
   appendsPerStream: number;
   /** Appends per POST, at most (each batch holds 1 to this many, at random). */
   maxBatch: number;
@@ -18,6 +18,8 @@ export interface ProduceOptions {
   criticalEvery?: number;
   /** Builds the text of one append. @default mixedText */
   text?: (n: number) => string;
+  /** More events each batch carries after its appends (e.g. large non-critical fillers). */
+  extra?: () => Record<string, unknown>[];
   /** Called after each accepted batch with the share (0-1) of appends accepted. */
   onProgress?: (share: number) => void;
 }
@@ -72,7 +74,11 @@ const keyOf = (ref: RunStreamRef): string => `${ref.userId}/${ref.runId}/${ref.s
 export class RunProducer {
   private readonly texts = new Map<string, string>();
   private readonly counts = new Map<string, number>();
+  /** Appends per run (`userId/runId`), for the critical event every criticalEvery of them. */
+  private readonly runAppends = new Map<string, number>();
   private edge = 0;
+  /** After a failed attempt the producer keeps to the edge that answered, as behind a load balancer that took the dead one out. */
+  private sticky = false;
   retries = 0;
 
   constructor(
@@ -101,8 +107,11 @@ export class RunProducer {
         runId: ref.runId,
       })),
     );
-    const total = this.streams.length * options.appendsPerStream;
-    const runAppends = new Map<string, number>();
+    // appendsPerStream counts from the first run() call: a later one continues the streams.
+    const total = this.streams.reduce(
+      (sum, ref) => sum + Math.max(0, options.appendsPerStream - this.appends(ref)),
+      0,
+    );
     let sent = 0;
     while (sent < total) {
       // 1 to maxBatch distinct streams that still want text, one append each.
@@ -125,8 +134,8 @@ export class RunProducer {
         });
         added.push([ref, text]);
         const runKey = `${ref.userId}/${ref.runId}`;
-        const ofRun = (runAppends.get(runKey) ?? 0) + 1;
-        runAppends.set(runKey, ofRun);
+        const ofRun = (this.runAppends.get(runKey) ?? 0) + 1;
+        this.runAppends.set(runKey, ofRun);
         if (options.criticalEvery && ofRun % options.criticalEvery === 0) {
           batch.push({
             id: `${ref.runId}:tool:${ofRun}`,
@@ -137,6 +146,7 @@ export class RunProducer {
           });
         }
       }
+      if (options.extra) batch.push(...options.extra());
       await this.post(batch);
       for (const [ref, text] of added) {
         const key = keyOf(ref);
@@ -153,7 +163,8 @@ export class RunProducer {
     const result = await ingestUntilAccepted(this.edgeUrls, this.ingestToken, events, {
       first: this.edge,
     });
-    this.edge = result.next;
+    if (result.retries > 0) this.sticky = true;
+    this.edge = this.sticky ? result.accepted : result.next;
     this.retries += result.retries;
   }
 }
