@@ -68,11 +68,19 @@ describe('run exactness under reconnects', () => {
 
     let producing = true;
     const produced = producer
-      .run({ appendsPerStream: APPENDS_PER_STREAM, maxBatch: 4, pauseMs: 3, criticalEvery: 40 })
+      .run({
+        appendsPerStream: APPENDS_PER_STREAM,
+        maxBatch: 4,
+        pauseMs: 3,
+        criticalEvery: 40,
+        end: true,
+      })
       .finally(() => (producing = false));
     const drops = await Promise.all(followers.map((f) => churn(f, () => producing)));
     await produced;
-    // Every client resumes once more after the producer finished.
+    // Every client resumes once more after the producer finished and ended
+    // the runs: an ended run gets no snapshot after welcome, so a client that
+    // missed its last appends learns it from the replayed end and syncs.
     for (const follower of followers) {
       await follower.terminate();
       await follower.connect(randomEdge());
@@ -106,4 +114,28 @@ describe('run exactness under reconnects', () => {
     );
     await Promise.all(followers.map((follower) => follower.close()));
   }, 60_000);
+
+  it('a run that ended while the client was away: no snapshot after welcome, the replayed end, then sync gives the whole text', async () => {
+    const user = uniqueUser('away');
+    const ref = { userId: user, runId: 'r1', stream: 'answer' };
+    const producer = new RunProducer(
+      [stack.edges[0]?.url as string],
+      stack.env.INGEST_TOKEN as string,
+      [ref],
+    );
+    const follower = new RunFollower(stack, user);
+    await follower.connect(0);
+    await producer.run({ appendsPerStream: 5, maxBatch: 1, pauseMs: 0 });
+    await waitUntil(() => follower.text(ref) === producer.text(ref), 5000);
+    await follower.terminate();
+    await producer.run({ appendsPerStream: 10, maxBatch: 1, pauseMs: 0, end: true });
+    const snapshotsBefore = follower.snapshots;
+
+    await follower.connect(1);
+    await waitUntil(() => follower.text(ref) === producer.text(ref), 5000);
+    expect(follower.syncs).toEqual(['r1']);
+    expect(follower.snapshots).toBe(snapshotsBefore + 1);
+    expect(follower.texts.gaps).toEqual([]);
+    await follower.close();
+  });
 });

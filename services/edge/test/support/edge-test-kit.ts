@@ -64,6 +64,21 @@ export async function ingestOk(stack: Stack, events: unknown, edge = 0): Promise
   }
 }
 
+/** GET /v1/runs/{runId} on edge `edge` with `userId`'s token: the status and the parsed body. */
+export async function getRun(
+  stack: Stack,
+  userId: string,
+  runId: string,
+  edge = 0,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const target = stack.edges[edge];
+  if (target === undefined) throw new Error(`no edge ${edge}`);
+  const response = await fetch(`${target.url}/v1/runs/${encodeURIComponent(runId)}`, {
+    headers: { authorization: `Bearer ${await stack.token(userId)}` },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 /**
  * One more edge with the stack's settings but on a private single Redis (for
  * outage tests that kill it), whatever the stack's topology.

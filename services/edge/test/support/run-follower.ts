@@ -1,3 +1,4 @@
+import { DEFAULT_RUN_END_EVENTS } from '@agentwire/protocol';
 import { RunTexts, TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
 import type { RunStreamRef } from './run-producer.js';
 
@@ -6,7 +7,9 @@ import type { RunStreamRef } from './run-producer.js';
  * as many connections as a test gives it: it keeps its texts (RunTexts: a
  * snapshot replaces, the chunk rule appends, a gap asks for a snapshot with
  * `sync`) and its critical position, and resumes with hello {lastSeq, epoch}
- * of what it processed, acknowledging each critical event. It records what tests check: the critical seqs it
+ * of what it processed, acknowledging each critical event. A run's end that
+ * comes as a replay is synced too: the appends before it are not replayed,
+ * and an ended run gets no snapshot after the welcome. It records what tests check: the critical seqs it
  * processed, every chunk each stream received, and any chunk number that
  * came with two different texts.
  */
@@ -22,7 +25,7 @@ export class RunFollower {
   readonly chunks = new Map<string, number[]>();
   /** `runId/stream#chunk` that arrived with two different texts (none may). */
   readonly chunkConflicts: string[] = [];
-  /** Runs a `sync` was sent for (after a gap). */
+  /** Runs a `sync` was sent for (after a gap, or a replayed end). */
   readonly syncs: string[] = [];
   /** Close codes of connections that ended without terminate() or close() (none, unless a test kills an edge). */
   readonly unexpectedCloses: number[] = [];
@@ -31,6 +34,8 @@ export class RunFollower {
   connections = 0;
   private readonly appendTexts = new Map<string, string>();
   private lastSeq = 0;
+  /** The current connection's welcome latestSeq: seqs up to it are replayed. */
+  private replayedUpTo = 0;
   private epoch: string | undefined;
   private client: TestWsClient | undefined;
   /** Connections this follower ended itself. */
@@ -83,6 +88,7 @@ export class RunFollower {
         this.lastSeq = Math.max(0, Number(frame.oldestSeq) - 1);
       }
       this.epoch = epoch;
+      this.replayedUpTo = Number(frame.latestSeq);
       return;
     }
     if (frame.type === 'snapshot') this.snapshots++;
@@ -95,14 +101,20 @@ export class RunFollower {
       this.seqs.push(frame.seq);
       // Acknowledged at once: a connection that never acks is closed as dead.
       client.send({ type: 'ack', seq: frame.seq });
+      const ended = DEFAULT_RUN_END_EVENTS.includes(String(frame.name));
+      if (ended && frame.seq <= this.replayedUpTo && typeof frame.runId === 'string') {
+        this.sync(client, frame.runId);
+      }
       return;
     }
     if (frame.type === 'event' && typeof frame.chunk === 'number') this.recordAppend(frame);
-    const sync = this.texts.applyFrame(frame);
-    if (sync !== undefined) {
-      this.syncs.push(sync);
-      client.send({ type: 'sync', runId: sync });
-    }
+    const gap = this.texts.applyFrame(frame);
+    if (gap !== undefined) this.sync(client, gap);
+  }
+
+  private sync(client: TestWsClient, runId: string): void {
+    this.syncs.push(runId);
+    client.send({ type: 'sync', runId });
   }
 
   private recordAppend(frame: WsFrame): void {

@@ -20,6 +20,8 @@ export interface ProduceOptions {
   text?: (n: number) => string;
   /** More events each batch carries after its appends (e.g. large non-critical fillers). */
   extra?: () => Record<string, unknown>[];
+  /** Ends every run (agent_completed) after its last append. @default false */
+  end?: boolean;
   /** Called after each accepted batch with the share (0-1) of appends accepted. */
   onProgress?: (share: number) => void;
 }
@@ -98,15 +100,7 @@ export class RunProducer {
   }
 
   async run(options: ProduceOptions): Promise<void> {
-    const runs = new Map(this.streams.map((ref) => [`${ref.userId}/${ref.runId}`, ref]));
-    await this.post(
-      [...runs.values()].map((ref) => ({
-        id: `${ref.runId}:start`,
-        userId: ref.userId,
-        name: 'agent_started',
-        runId: ref.runId,
-      })),
-    );
+    await this.postPerRun('start', 'agent_started');
     // appendsPerStream counts from the first run() call: a later one continues the streams.
     const total = this.streams.reduce(
       (sum, ref) => sum + Math.max(0, options.appendsPerStream - this.appends(ref)),
@@ -157,6 +151,20 @@ export class RunProducer {
       options.onProgress?.(sent / total);
       if (options.pauseMs > 0) await sleep(options.pauseMs);
     }
+    if (options.end) await this.postPerRun('end', 'agent_completed');
+  }
+
+  /** One critical event `name` for each run. */
+  private async postPerRun(label: string, name: string): Promise<void> {
+    const runs = new Map(this.streams.map((ref) => [`${ref.userId}/${ref.runId}`, ref]));
+    await this.post(
+      [...runs.values()].map((ref) => ({
+        id: `${ref.runId}:${label}`,
+        userId: ref.userId,
+        name,
+        runId: ref.runId,
+      })),
+    );
   }
 
   private async post(events: Record<string, unknown>[]): Promise<void> {
