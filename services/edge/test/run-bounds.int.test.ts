@@ -8,7 +8,13 @@ import {
   type TestRedis,
 } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectUser, getRun, ingestOk, uniqueUser } from './support/edge-test-kit.js';
+import {
+  appendEvent as append,
+  connectUser,
+  getRun,
+  ingestOk,
+  uniqueUser,
+} from './support/edge-test-kit.js';
 
 /**
  * The bounds of protocol.md section 9, "Snapshots": RUN_MAX_BYTES per
@@ -56,15 +62,6 @@ afterAll(async () => {
 
 const keysOf = (stack: Stack): KeyLayout =>
   createKeyLayout(stack.env.KEY_PREFIX as string, Number(stack.env.SHARDS));
-
-const append = (userId: string, runId: string, id: string, text: string, stream = 'answer') => ({
-  id,
-  userId,
-  name: 'token',
-  runId,
-  stream,
-  append: text,
-});
 
 /** How many of `keys` exist. */
 async function existing(stack: Stack, keys: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 import { sleep, startStack, waitUntil, type Stack } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { range, uniqueUser } from './support/edge-test-kit.js';
-import { RunFollower } from './support/run-follower.js';
-import { RunProducer, type RunStreamRef } from './support/run-producer.js';
+import { expectExactTexts, RunFollower } from './support/run-follower.js';
+import { RunProducer, runStreamsOf } from './support/run-producer.js';
 
 /**
  * The exactness race of protocol.md section 9: clients that drop and resume
@@ -51,16 +51,7 @@ async function churn(follower: RunFollower, producing: () => boolean): Promise<n
 describe('run exactness under reconnects', () => {
   it('clients dropping and resuming at random on 2 edges end with every text byte for byte', async () => {
     const users = range(1, USERS).map((n) => uniqueUser(`exact${n}`));
-    const streams: RunStreamRef[] = users.flatMap((userId) =>
-      range(1, RUNS_PER_USER).flatMap((r) =>
-        STREAMS.map((stream) => ({ userId, runId: `run-${r}`, stream })),
-      ),
-    );
-    const producer = new RunProducer(
-      stack.edges.map((edge) => edge.url),
-      stack.env.INGEST_TOKEN as string,
-      streams,
-    );
+    const producer = new RunProducer(stack, runStreamsOf(users, RUNS_PER_USER, STREAMS));
     const followers = users.flatMap((userId) =>
       range(1, FOLLOWERS_PER_USER).map(() => new RunFollower(stack, userId)),
     );
@@ -86,25 +77,8 @@ describe('run exactness under reconnects', () => {
       await follower.connect(randomEdge());
     }
 
-    const ownStreams = (follower: RunFollower) =>
-      streams.filter((ref) => ref.userId === follower.userId);
-    const complete = (follower: RunFollower) =>
-      ownStreams(follower).every((ref) => follower.text(ref) === producer.text(ref));
-    await waitUntil(() => followers.every(complete), 15_000, 50, 'every text complete').catch(
-      () => undefined, // the assertions below say what differs
-    );
-    for (const follower of followers) {
-      for (const ref of ownStreams(follower)) {
-        expect(Buffer.from(follower.text(ref))).toEqual(Buffer.from(producer.text(ref)));
-        expect(follower.text(ref)).toBe(producer.text(ref));
-      }
-      expect(follower.texts.gaps).toEqual([]);
-      expect(follower.chunkConflicts).toEqual([]);
-      expect(follower.seqGaps).toEqual([]);
-      expect(follower.epochChanges).toBe(0);
-      expect(follower.unexpectedCloses).toEqual([]);
-      expect(follower.seqs).toEqual(range(1, follower.seqs.length));
-    }
+    await expectExactTexts(followers, producer, 15_000);
+    for (const follower of followers) expect(follower.unexpectedCloses).toEqual([]);
     const totalDrops = drops.reduce((sum, n) => sum + n, 0);
     expect(totalDrops).toBeGreaterThan(followers.length);
     console.info(
@@ -118,11 +92,7 @@ describe('run exactness under reconnects', () => {
   it('a run that ended while the client was away: no snapshot after welcome, the replayed end, then sync gives the whole text', async () => {
     const user = uniqueUser('away');
     const ref = { userId: user, runId: 'r1', stream: 'answer' };
-    const producer = new RunProducer(
-      [stack.edges[0]?.url as string],
-      stack.env.INGEST_TOKEN as string,
-      [ref],
-    );
+    const producer = new RunProducer(stack, [ref], [0]);
     const follower = new RunFollower(stack, user);
     await follower.connect(0);
     await producer.run({ appendsPerStream: 5, maxBatch: 1, pauseMs: 0 });

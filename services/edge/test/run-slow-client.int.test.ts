@@ -43,11 +43,7 @@ describe('a client that stops reading mid-stream', () => {
       runId: 'r1',
       stream,
     }));
-    const producer = new RunProducer(
-      [stack.edges[0]?.url as string],
-      stack.env.INGEST_TOKEN as string,
-      streams,
-    );
+    const producer = new RunProducer(stack, streams);
     const { client } = await connectUser(stack, user, { lastSeq: 0 });
     const droppedBefore = await edgeMetric('aw_edge_noncritical_dropped_total');
     client.pause();

@@ -1,6 +1,12 @@
 import { RunTexts, startStack, waitUntil, type Stack } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectUser, getRun, ingestOk, uniqueUser } from './support/edge-test-kit.js';
+import {
+  appendEvent as append,
+  connectUser,
+  getRun,
+  ingestOk,
+  uniqueUser,
+} from './support/edge-test-kit.js';
 
 let stack: Stack;
 
@@ -12,14 +18,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const append = (userId: string, runId: string, id: string, text: string, stream = 'answer') => ({
-  id,
-  userId,
-  name: 'token',
-  runId,
-  stream,
-  append: text,
-});
 const started = (userId: string, runId: string) => ({
   id: `${runId}-start`,
   userId,

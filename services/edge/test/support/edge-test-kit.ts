@@ -29,6 +29,17 @@ export function ingestEvent(
   };
 }
 
+/** An append to stream `stream` of run `runId` (protocol.md section 9). */
+export function appendEvent(
+  userId: string,
+  runId: string,
+  id: string,
+  text: string,
+  stream = 'answer',
+): Record<string, unknown> {
+  return { id, userId, name: 'token', runId, stream, append: text };
+}
+
 /** Opens a socket on edge `edge` and completes the hello; resolves with the client and its welcome. */
 export async function connectUser(
   stack: Stack,

@@ -1,6 +1,7 @@
 import { DEFAULT_RUN_END_EVENTS } from '@agentwire/protocol';
-import { RunTexts, TestWsClient, type Stack, type WsFrame } from '@agentwire/testing';
-import type { RunStreamRef } from './run-producer.js';
+import { RunTexts, TestWsClient, waitUntil, type Stack, type WsFrame } from '@agentwire/testing';
+import { expect } from 'vitest';
+import type { RunProducer, RunStreamRef } from './run-producer.js';
 
 /**
  * One user's client that follows its runs as an application does, across
@@ -23,6 +24,8 @@ export class RunFollower {
   epochChanges = 0;
   /** Per `runId/stream`, the chunk of every append received, in arrival order. */
   readonly chunks = new Map<string, number[]>();
+  /** The text each chunk came with, by `runId/stream#chunk` (the first, if it came twice). */
+  readonly appendTexts = new Map<string, string>();
   /** `runId/stream#chunk` that arrived with two different texts (none may). */
   readonly chunkConflicts: string[] = [];
   /** Runs a `sync` was sent for (after a gap, or a replayed end). */
@@ -32,7 +35,6 @@ export class RunFollower {
   /** Snapshot frames received, over all connections. */
   snapshots = 0;
   connections = 0;
-  private readonly appendTexts = new Map<string, string>();
   private lastSeq = 0;
   /** The current connection's welcome latestSeq: seqs up to it are replayed. */
   private replayedUpTo = 0;
@@ -131,5 +133,34 @@ export class RunFollower {
     const seen = this.appendTexts.get(at);
     if (seen === undefined) this.appendTexts.set(at, text);
     else if (seen !== text) this.chunkConflicts.push(at);
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until every follower holds its user's texts as
+ * the producer sent them, then asserts it byte for byte, with no gap, no
+ * chunk with two texts, and critical seqs 1..n without a jump.
+ */
+export async function expectExactTexts(
+  followers: readonly RunFollower[],
+  producer: RunProducer,
+  timeoutMs: number,
+): Promise<void> {
+  const own = (follower: RunFollower) =>
+    producer.streams.filter((ref) => ref.userId === follower.userId);
+  const complete = (follower: RunFollower) =>
+    own(follower).every((ref) => follower.text(ref) === producer.text(ref));
+  await waitUntil(() => followers.every(complete), timeoutMs, 50, 'every text complete').catch(
+    () => undefined, // the assertions below say what differs
+  );
+  for (const follower of followers) {
+    for (const ref of own(follower)) {
+      expect(Buffer.from(follower.text(ref))).toEqual(Buffer.from(producer.text(ref)));
+    }
+    expect(follower.texts.gaps).toEqual([]);
+    expect(follower.chunkConflicts).toEqual([]);
+    expect(follower.seqGaps).toEqual([]);
+    expect(follower.epochChanges).toBe(0);
+    expect(follower.seqs).toEqual(follower.seqs.map((_, i) => i + 1));
   }
 }

@@ -1,4 +1,4 @@
-import { ingestUntilAccepted, sleep } from '@agentwire/testing';
+import { ingestUntilAccepted, sleep, type Stack } from '@agentwire/testing';
 
 /** One text stream of a run. */
 export interface RunStreamRef {
@@ -64,6 +64,19 @@ export function mixedText(): string {
   return text;
 }
 
+/** Every stream of `runsPerUser` runs (`run-1`...) of each user. */
+export function runStreamsOf(
+  users: readonly string[],
+  runsPerUser: number,
+  streams: readonly string[],
+): RunStreamRef[] {
+  return users.flatMap((userId) =>
+    Array.from({ length: runsPerUser }, (_, r) =>
+      streams.map((stream) => ({ userId, runId: `run-${r + 1}`, stream })),
+    ).flat(),
+  );
+}
+
 const keyOf = (ref: RunStreamRef): string => `${ref.userId}/${ref.runId}/${ref.stream}`;
 
 /**
@@ -83,11 +96,18 @@ export class RunProducer {
   private sticky = false;
   retries = 0;
 
+  private readonly edgeUrls: string[];
+  private readonly ingestToken: string;
+
+  /** Posts to the stack's edges `edges` (all by default), in turn. */
   constructor(
-    private readonly edgeUrls: readonly string[],
-    private readonly ingestToken: string,
+    stack: Stack,
     readonly streams: readonly RunStreamRef[],
-  ) {}
+    edges: readonly number[] = stack.edges.map((_, i) => i),
+  ) {
+    this.edgeUrls = edges.map((i) => stack.edges[i]?.url as string);
+    this.ingestToken = stack.env.INGEST_TOKEN as string;
+  }
 
   /** The text sent to a stream so far. */
   text(ref: RunStreamRef): string {
