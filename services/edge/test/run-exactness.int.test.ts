@@ -6,8 +6,8 @@ import { RunProducer, runStreamsOf } from './support/run-producer.js';
 
 /**
  * The exactness race of protocol.md section 9: clients that drop and resume
- * at random moments, on random edges, while a producer streams appends, end
- * with every stream's text byte for byte.
+ * (or ask for snapshots) at random moments, on random edges, while a
+ * producer streams appends, end with every stream's text byte for byte.
  */
 const USERS = 3;
 const RUNS_PER_USER = 2;
@@ -33,12 +33,20 @@ afterAll(async () => {
 
 const randomEdge = (): number => Math.floor(Math.random() * stack.edges.length);
 
-/** Drops and resumes `follower` at random moments while `producing()` holds. */
+/**
+ * While `producing()` holds, at random moments: drops `follower` and resumes
+ * it on a random edge, or has it ask for a snapshot of one of its runs
+ * (appends of the run are held meanwhile and must line up after it).
+ */
 async function churn(follower: RunFollower, producing: () => boolean): Promise<number> {
   let drops = 0;
   while (producing() && drops < MAX_DROPS) {
-    await sleep(20 + Math.random() * 400);
+    await sleep(20 + Math.random() * 300);
     if (!producing()) break;
+    if (Math.random() < 0.4) {
+      follower.requestSnapshot(`run-${1 + Math.floor(Math.random() * RUNS_PER_USER)}`);
+      continue;
+    }
     await follower.terminate();
     drops++;
     // Sometimes straight back, sometimes after the stream moved on.
@@ -49,7 +57,7 @@ async function churn(follower: RunFollower, producing: () => boolean): Promise<n
 }
 
 describe('run exactness under reconnects', () => {
-  it('clients dropping and resuming at random on 2 edges end with every text byte for byte', async () => {
+  it('clients dropping, resuming and syncing at random on 2 edges end with every text byte for byte', async () => {
     const users = range(1, USERS).map((n) => uniqueUser(`exact${n}`));
     const producer = new RunProducer(stack, runStreamsOf(users, RUNS_PER_USER, STREAMS));
     const followers = users.flatMap((userId) =>

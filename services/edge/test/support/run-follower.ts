@@ -32,6 +32,8 @@ export class RunFollower {
   readonly syncs: string[] = [];
   /** Close codes of connections that ended without terminate() or close() (none, unless a test kills an edge). */
   readonly unexpectedCloses: number[] = [];
+  /** Error frames received (a refused sync, say). */
+  readonly errors: WsFrame[] = [];
   /** Snapshot frames received, over all connections. */
   snapshots = 0;
   connections = 0;
@@ -77,6 +79,11 @@ export class RunFollower {
     await this.client.close();
   }
 
+  /** Asks for a snapshot of `runId` on the current connection (as an application may at any time). */
+  requestSnapshot(runId: string): void {
+    if (this.client !== undefined) this.sync(this.client, runId);
+  }
+
   /** The follower's text of a stream ('' when it has none). */
   text(ref: RunStreamRef): string {
     return this.texts.text(ref.runId, ref.stream) ?? '';
@@ -94,6 +101,7 @@ export class RunFollower {
       return;
     }
     if (frame.type === 'snapshot') this.snapshots++;
+    if (frame.type === 'error') this.errors.push(frame);
     if (frame.type === 'event' && typeof frame.seq === 'number') {
       if (frame.seq <= this.lastSeq) return;
       if (frame.seq !== this.lastSeq + 1) {
@@ -161,6 +169,7 @@ export async function expectExactTexts(
     expect(follower.chunkConflicts).toEqual([]);
     expect(follower.seqGaps).toEqual([]);
     expect(follower.epochChanges).toBe(0);
+    expect(follower.errors).toEqual([]);
     expect(follower.seqs).toEqual(follower.seqs.map((_, i) => i + 1));
   }
 }
