@@ -83,12 +83,13 @@ describe('a client that stops reading mid-stream', () => {
     const critical = 1 + (2 * 150) / 25 + 1;
     expect(seqsOf(client)).toEqual(range(1, critical));
 
-    // The owed snapshot came after the pause, covering appends that were
-    // dropped (its chunks are above the last one sent before it), and the
-    // appends after it continue from it.
+    // The owed snapshot came after the pause and covers appends that were
+    // dropped (its chunks are above the last one sent before it + 1); no gap
+    // above means no later append of the run overtook it.
+    // (The run did not exist at hello: no snapshot followed the welcome.)
     const frames = client.frames;
-    const owedAt = frames.findIndex((f, i) => i >= 1 && f.type === 'snapshot');
-    expect(owedAt).toBeGreaterThan(0);
+    const owedAt = frames.findIndex((f) => f.type === 'snapshot');
+    expect(owedAt).toBeGreaterThanOrEqual(pausedFrames);
     const owed = frames[owedAt] as WsFrame;
     const owedChunks = owed.streams as Record<string, { chunks: number }>;
     const lastBefore = lastChunks(frames.slice(0, owedAt));
@@ -97,12 +98,6 @@ describe('a client that stops reading mid-stream', () => {
         (ref) => (owedChunks[ref.stream]?.chunks ?? 0) > (lastBefore[ref.stream] ?? 0) + 1,
       ),
     ).toBe(true);
-    const firstAfter = firstChunks(frames.slice(owedAt + 1));
-    for (const ref of streams) {
-      const after = firstAfter[ref.stream];
-      if (after !== undefined) expect(after).toBe((owedChunks[ref.stream]?.chunks ?? 0) + 1);
-    }
-    expect(pausedFrames).toBeLessThan(frames.length);
     expect(await edgeMetric('aw_edge_slow_consumer_closes_total')).toBe(0);
     expect(client.closeState).toBeUndefined();
     await client.close();
@@ -113,12 +108,4 @@ function lastChunks(frames: readonly WsFrame[]): Record<string, number> {
   const last: Record<string, number> = {};
   for (const f of frames) if (typeof f.chunk === 'number') last[String(f.stream)] = f.chunk;
   return last;
-}
-
-function firstChunks(frames: readonly WsFrame[]): Record<string, number> {
-  const first: Record<string, number> = {};
-  for (const f of frames) {
-    if (typeof f.chunk === 'number') first[String(f.stream)] ??= f.chunk;
-  }
-  return first;
 }
