@@ -32,6 +32,8 @@ export default defineConfig({
                   '**/redis-failover.int.test.ts',
                   '**/stop-under-redis-fault.int.test.ts',
                   'scripts/test/**',
+                  // Measures one server's used_memory.
+                  '**/run-memory.int.test.ts',
                 ]
               : []),
           ],

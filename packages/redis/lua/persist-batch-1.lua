@@ -60,7 +60,9 @@
 
   Runs (protocol.md section 9): an append gets the next chunk of its (user,
   run, stream) and its text is appended to the stream's text, in this same
-  step, so chunks are contiguous, fenced and deduplicated like seqs. Keys
+  step, so chunks are contiguous, fenced and deduplicated like seqs. A
+  stream's first chunk starts its text afresh (a text of an expired run of
+  the same id may outlive that run's hash by up to one refresh). Keys
   (all in the shard's slot; '|' occurs in no user id or stream name):
     base..'r|'..user..'|'..run             hash: status, started, updated,
                                            stalls, refreshed, c:<stream>
@@ -213,7 +215,13 @@ local function appendText(run, stream, text)
     return
   end
   local length = run.lengths[stream]
-  if length == nil then
+  if length == nil and run.chunks[stream] == 1 then
+    -- The stream's first append. A text under its key is left from an
+    -- expired run of the same id (a text started between two TTL refreshes
+    -- outlives its run's hash by up to one interval): start from nothing.
+    redis.call('DEL', textKey(run, stream))
+    length = 0
+  elseif length == nil then
     length = redis.call('STRLEN', textKey(run, stream))
   end
   local room = runMaxBytes - length

@@ -49,3 +49,9 @@ export {
   type SseReceived,
 } from './test-sse-client.js';
 export { RunTexts, type StreamText } from './run-texts.js';
+export {
+  ingestUntilAccepted,
+  type IngestUntilAcceptedOptions,
+  type IngestUntilAcceptedResult,
+} from './ingest-until-accepted.js';
+export { countKeys, usedMemory } from './redis-usage.js';

@@ -55,6 +55,7 @@ export class TestWsClient {
   readonly closed: Promise<WsCloseInfo>;
 
   private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<(frame: WsFrame) => void>();
   private closeInfo: WsCloseInfo | undefined;
 
   private constructor(readonly socket: WebSocket) {
@@ -111,6 +112,16 @@ export class TestWsClient {
   /** Sends raw data, as a text message unless `binary`. */
   sendRaw(data: string | Buffer, binary = false): void {
     this.socket.send(data, { binary });
+  }
+
+  /**
+   * Calls `listener` with every frame from now on, as it arrives (after it is
+   * recorded): for a test client that answers frames, as a `sync` on a gap.
+   * Returns the unsubscribe function.
+   */
+  onFrame(listener: (frame: WsFrame) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Frames with type 'event', in arrival order. */
@@ -201,6 +212,7 @@ export class TestWsClient {
     }
     const frame = parseFrame(buffer.toString());
     this.frames.push(frame);
+    for (const listener of this.listeners) listener(frame);
     for (const waiter of this.waiters) {
       if (waiter.onFrame(frame)) this.waiters.delete(waiter);
     }

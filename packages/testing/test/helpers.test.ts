@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { signToken, uniquePrefix, waitUntil } from '../src/index.js';
+import { RunTexts, signToken, uniquePrefix, waitUntil } from '../src/index.js';
 import { OutputRing } from '../src/output-ring.js';
 
 describe('uniquePrefix', () => {
@@ -49,5 +49,34 @@ describe('waitUntil', () => {
     await expect(waitUntil(() => false, 30, 5, 'never true')).rejects.toThrow(
       /never true not met within 30 ms/,
     );
+  });
+});
+
+describe('RunTexts', () => {
+  const append = (chunk: number, text: string) => ({
+    type: 'event',
+    runId: 'r1',
+    stream: 'answer',
+    chunk,
+    append: text,
+  });
+
+  it('applies the chunk rule; a gap names the run once and waits for a snapshot', () => {
+    const texts = new RunTexts();
+    expect(texts.applyFrame(append(1, 'a'))).toBeUndefined();
+    expect(texts.applyFrame(append(1, 'a'))).toBeUndefined();
+    expect(texts.applyFrame(append(2, 'b'))).toBeUndefined();
+    expect(texts.applyFrame(append(4, 'd'))).toBe('r1');
+    expect(texts.applyFrame(append(5, 'e'))).toBeUndefined();
+    expect(texts.text('r1', 'answer')).toBe('ab');
+    texts.applyFrame({
+      type: 'snapshot',
+      runId: 'r1',
+      streams: { answer: { text: 'abcd', chunks: 4, truncated: false } },
+    });
+    texts.applyFrame(append(4, 'd'));
+    texts.applyFrame(append(5, 'e'));
+    expect(texts.text('r1', 'answer')).toBe('abcde');
+    expect(texts.gaps).toEqual(['r1/answer: chunk 4 after 2']);
   });
 });

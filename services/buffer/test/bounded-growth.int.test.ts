@@ -1,33 +1,10 @@
 import type { RedisClient } from '@agentwire/redis';
-import { type Stack, startStack, waitUntil } from '@agentwire/testing';
+import { type Stack, countKeys, startStack, usedMemory, waitUntil } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const RETENTION_MAX_EVENTS = 50;
 const RETENTION_MS = 3000;
 const USERS = 10;
-
-async function countKeys(client: RedisClient, pattern: string): Promise<number> {
-  const nodes = 'nodes' in client ? client.nodes('master') : [client];
-  let total = 0;
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      total += keys.length;
-    } while (cursor !== '0');
-  }
-  return total;
-}
-
-async function usedMemory(client: RedisClient): Promise<number> {
-  const nodes = 'nodes' in client ? client.nodes('master') : [client];
-  let total = 0;
-  for (const node of nodes) {
-    total += Number(/used_memory:(\d+)/.exec(await node.info('memory'))?.[1]);
-  }
-  return total;
-}
 
 describe('bounded growth: publishing far past every limit keeps Redis flat', () => {
   let stack: Stack;

@@ -147,6 +147,17 @@ describe('persist-batch script: runs and their text streams', () => {
     }
   });
 
+  it('starts a stream text afresh at its first chunk, over a text left by an expired run', async () => {
+    const { keys, persist } = await sequencer('leftover', 'u1');
+    // A text started between TTL refreshes outlives its run's hash by up to a second.
+    await redis.client.set(keys.runText('u1', 'r1', 'main'), 'stale ', 'PX', 5000);
+    await persist([appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'fresh')]);
+    expect((await readRun(redis.client, keys, 'u1', 'r1'))?.streams).toEqual([
+      { name: 'main', chunks: 1, truncated: false, text: 'fresh' },
+    ]);
+    expect(await redis.client.pttl(keys.runText('u1', 'r1', 'main'))).toBeGreaterThan(5000);
+  });
+
   it('applies a run_stalled once with a seq, and drops one overtaken by an event of the run', async () => {
     const settings = { ...persistSettings, runs: { ...persistSettings.runs, stallMs: 1000 } };
     const { keys, shard, persist } = await sequencer('stall', 'u1', settings);

@@ -1,6 +1,12 @@
 import { RunTexts, startStack, waitUntil, type Stack } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectUser, ingestOk, uniqueUser } from './support/edge-test-kit.js';
+import {
+  appendEvent as append,
+  connectUser,
+  getRun,
+  ingestOk,
+  uniqueUser,
+} from './support/edge-test-kit.js';
 
 let stack: Stack;
 
@@ -12,30 +18,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const append = (userId: string, runId: string, id: string, text: string, stream = 'answer') => ({
-  id,
-  userId,
-  name: 'token',
-  runId,
-  stream,
-  append: text,
-});
 const started = (userId: string, runId: string) => ({
   id: `${runId}-start`,
   userId,
   name: 'agent_started',
   runId,
 });
-
-async function getRun(userId: string, runId: string, edge = 0) {
-  const token = await stack.token(userId);
-  const target = stack.edges[edge];
-  if (target === undefined) throw new Error('no edge');
-  const response = await fetch(`${target.url}/v1/runs/${encodeURIComponent(runId)}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 describe('runs and their text streams', () => {
   it('streams appends with contiguous chunks; a client joining mid-run gets a snapshot, then the rest, exactly', async () => {
@@ -85,7 +73,7 @@ describe('runs and their text streams', () => {
       started(user, 'r1'),
       append(user, 'r1', 's1', 'abc'),
     ]);
-    await waitUntil(async () => (await getRun(user, 'r1')).status === 200, 5000);
+    await waitUntil(async () => (await getRun(stack, user, 'r1')).status === 200, 5000);
     const { client } = await connectUser(stack, user, {}, 0);
     client.send({ type: 'sync', runId: 'r1' });
     client.send({ type: 'sync', runId: 'nope' });
@@ -108,16 +96,19 @@ describe('runs and their text streams', () => {
       append(user, 'r/1', 'h1', 'x'),
       { id: 'h-end', userId: user, name: 'agent_completed', runId: 'r/1' },
     ]);
-    await waitUntil(async () => (await getRun(user, 'r/1', 1)).body.status === 'ended', 5000);
-    const { body } = await getRun(user, 'r/1', 1);
+    await waitUntil(
+      async () => (await getRun(stack, user, 'r/1', 1)).body.status === 'ended',
+      5000,
+    );
+    const { body } = await getRun(stack, user, 'r/1', 1);
     expect(body).toMatchObject({
       type: 'snapshot',
       runId: 'r/1',
       status: 'ended',
       streams: { answer: { text: 'x', chunks: 1, truncated: false } },
     });
-    expect((await getRun(uniqueUser('other'), 'r/1')).status).toBe(404);
-    expect((await getRun(user, 'missing')).status).toBe(404);
+    expect((await getRun(stack, uniqueUser('other'), 'r/1')).status).toBe(404);
+    expect((await getRun(stack, user, 'missing')).status).toBe(404);
   });
 
   it('refuses malformed appends with 400 and accepts nothing of their batch', async () => {
@@ -135,6 +126,6 @@ describe('runs and their text streams', () => {
       const result = await stack.ingest([append(user, 'r1', 'ok', 'fine'), event]);
       expect(result.status, JSON.stringify(event)).toBe(400);
     }
-    expect((await getRun(user, 'r1')).status).toBe(404);
+    expect((await getRun(stack, user, 'r1')).status).toBe(404);
   });
 });

@@ -1,3 +1,5 @@
+import { ingestUntilAccepted } from '@agentwire/testing';
+
 export interface LoadOptions {
   /** Edge base URLs; requests rotate over them. */
   edges: string[];
@@ -25,7 +27,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Publishes critical events at a fixed rate for a bounded time, retrying a
  * refused or failed batch with the same ids (503 while Redis restarts, a
- * killed edge) on the next edge until it is accepted.
+ * killed edge) on the next edge until it is accepted (ingestUntilAccepted).
  */
 export async function publishLoad(options: LoadOptions): Promise<LoadResult> {
   const acceptedByUser = new Map<string, string[]>(options.users.map((u) => [u, []]));
@@ -44,25 +46,13 @@ export async function publishLoad(options: LoadOptions): Promise<LoadResult> {
       const userId = options.users[n % options.users.length] as string;
       return { id: `load-${n}`, userId, name: 'tool_executing', critical: true, data: { n } };
     });
-    for (;;) {
-      const url = `${options.edges[edge++ % options.edges.length]}/v1/events`;
-      const status = await fetch(url, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${options.ingestToken}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify(events),
-        signal: AbortSignal.timeout(3000),
-      }).then(
-        (response) => response.status,
-        () => 0,
-      );
-      if (status === 202) break;
-      if (status !== 0 && status !== 503) throw new Error(`ingest answered ${status}`);
-      retries++;
-      await sleep(50);
-    }
+    const sent = await ingestUntilAccepted(options.edges, options.ingestToken, events, {
+      first: edge,
+      // Outages of the fault tests last seconds; the test's own timeout bounds the wait.
+      giveUpAfterMs: 60_000,
+    });
+    edge = sent.next;
+    retries += sent.retries;
     const now = Date.now();
     for (const event of events) {
       acceptedByUser.get(event.userId)?.push(event.id);

@@ -29,6 +29,17 @@ export function ingestEvent(
   };
 }
 
+/** An append to stream `stream` of run `runId` (protocol.md section 9). */
+export function appendEvent(
+  userId: string,
+  runId: string,
+  id: string,
+  text: string,
+  stream = 'answer',
+): Record<string, unknown> {
+  return { id, userId, name: 'token', runId, stream, append: text };
+}
+
 /** Opens a socket on edge `edge` and completes the hello; resolves with the client and its welcome. */
 export async function connectUser(
   stack: Stack,
@@ -62,6 +73,21 @@ export async function ingestOk(stack: Stack, events: unknown, edge = 0): Promise
   if (result.status !== 202) {
     throw new Error(`ingest answered ${result.status}: ${JSON.stringify(result.body)}`);
   }
+}
+
+/** GET /v1/runs/{runId} on edge `edge` with `userId`'s token: the status and the parsed body. */
+export async function getRun(
+  stack: Stack,
+  userId: string,
+  runId: string,
+  edge = 0,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const target = stack.edges[edge];
+  if (target === undefined) throw new Error(`no edge ${edge}`);
+  const response = await fetch(`${target.url}/v1/runs/${encodeURIComponent(runId)}`, {
+    headers: { authorization: `Bearer ${await stack.token(userId)}` },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /**
