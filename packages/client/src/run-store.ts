@@ -257,7 +257,15 @@ export class RunStore {
       return undefined;
     }
     const streams = record?.view.streams ?? {};
-    return this.#putAfterEvent(runId, event, streams, record?.sync !== undefined).view;
+    // The run's end says how many chunks each stream has: fewer here means
+    // appends were lost with a connection; a snapshot brings them.
+    const short = record?.sync === undefined && isShort(streams, event.runChunks);
+    const stored = this.#putAfterEvent(runId, event, streams, record?.sync !== undefined || short);
+    if (short) {
+      stored.sync = { sentAt: undefined, buffered: [] };
+      this.#send(runId, stored.sync);
+    }
+    return stored.view;
   }
 
   /** Stores the run's view after one of its events: its status and times follow the event. */
@@ -304,4 +312,16 @@ export class RunStore {
     }
     return record;
   }
+}
+
+/** True when a stream has fewer chunks than the run's end says it has. */
+function isShort(
+  streams: Readonly<Record<string, RunStreamView>>,
+  final: Readonly<Record<string, number>> | undefined,
+): boolean {
+  if (final === undefined) return false;
+  for (const [name, chunks] of Object.entries(final)) {
+    if ((streams[name]?.chunks ?? 0) < chunks) return true;
+  }
+  return false;
 }

@@ -241,6 +241,22 @@ describe('run store: status', () => {
     expect(text(store.get('r1'))).toBe('ab');
   });
 
+  it('syncs once when the run’s end names more chunks than it has (appends lost with a connection)', () => {
+    const { store, syncs, changes } = createStore();
+    store.applyEvent(appendFrame(1, 'a'));
+    store.applyEvent({ ...runEvent('agent_completed', { seq: 1 }), runChunks: { main: 1 } });
+    expect(syncs).toEqual([]);
+    store.applyEvent(appendFrame(1, 'x', { runId: 'r2' }));
+    const before = changes.length;
+    store.applyEvent({
+      ...runEvent('agent_completed', { seq: 2, runId: 'r2' }),
+      runChunks: { main: 3, thinking: 1 },
+    });
+    expect(syncs).toEqual(['r2']);
+    expect(changes).toHaveLength(before + 1);
+    expect(store.get('r2')).toMatchObject({ status: 'ended', syncing: true });
+  });
+
   it('takes the end events from its options', () => {
     const { store } = createStore({ endEvents: ['done'] });
     store.applyEvent(runEvent('agent_completed', { seq: 1 }));

@@ -64,6 +64,8 @@ export interface EventFrame {
   chunk?: number;
   /** Appends only: the text added to the stream. */
   append?: string;
+  /** On the event that ends a run: its final chunk count per stream. */
+  runChunks?: Record<string, number>;
 }
 
 /** A run's state: `unknown` when no such run is retained (then `streams` is empty). */

@@ -58,7 +58,8 @@
               nodes (the caller remembers what it wrote, for the history
               mark).
 
-  Runs (protocol.md section 9): an append gets the next chunk of its (user,
+  Runs (protocol.md section 9): an event that ends a run carries the run's
+  final chunk count per stream (`runChunks`). An append gets the next chunk of its (user,
   run, stream) and its text is appended to the stream's text, in this same
   step, so chunks are contiguous, fenced and deduplicated like seqs. A
   stream's first chunk starts its text afresh (a text of an expired run of
@@ -185,6 +186,18 @@ local function runState(user, runId)
     runList[#runList + 1] = run
   end
   return run
+end
+
+-- `"runChunks":{"answer":12},`: a run's final chunk count per stream, put
+-- on the event that ends it, so a client that missed appends (a dropped
+-- connection before its owed snapshot) knows its text is short and syncs.
+-- Stream names need no escaping ([A-Za-z0-9._:-]).
+local function runChunksField(run)
+  local parts = {}
+  for stream, chunks in pairs(run.chunks) do
+    parts[#parts + 1] = '"' .. stream .. '":' .. chunks
+  end
+  return '"runChunks":{' .. table.concat(parts, ',') .. '},'
 end
 
 local function textKey(run, stream)
@@ -468,6 +481,9 @@ for s = 1, shardCount do
             user.seq = seq
             user.appended = true
             mark[2] = true
+            if runKind == 'e' then
+              body = runChunksField(run) .. body
+            end
             redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
               'f', frameOf(seq, 0, body), 't', now)
           end

@@ -82,10 +82,16 @@ describe('persist-batch script: runs and their text streams', () => {
     const { keys, persist } = await sequencer('end', 'u1');
     await persist([appendEntry('0-1', 'z', 'u1', 'r1', 'main', '')]);
     expect(await redis.client.smembers(keys.userLiveRuns('u1'))).toEqual(['r1']);
-    await persist([
+    const ended = await persist([
       appendEntry('1-1', 'a', 'u1', 'r1', 'main', 'x'),
       runEventEntry('1-2', 'done', 'u1', 'r1', true),
     ]);
+    // The end carries the final chunk counts, in the log as on the wire.
+    expect(ended.forwards[1]?.frame).toMatch(
+      /^\{"type":"event","seq":1,"runChunks":\{"main":2\},"id":"done"/,
+    );
+    const [logged] = await redis.client.xrange(keys.userLog('u1'), '-', '+');
+    expect(logged?.[1][1]).toBe(ended.forwards[1]?.frame);
     expect((await readRun(redis.client, keys, 'u1', 'r1'))?.status).toBe('ended');
     const late = await persist([appendEntry('2-1', 'b', 'u1', 'r1', 'main', 'y')]);
     expect(late.forwards[0]?.chunk).toBe(3);
