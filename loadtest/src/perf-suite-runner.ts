@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { cpuPerEvent, type CpuPerEvent } from './cpu-per-event.js';
+import { cpuPerEvent, ratio, type CpuPerEvent } from './cpu-per-event.js';
+import type { FleetEventKind } from './fleet-events.js';
 import { startFloorStack } from './floor-stack.js';
 import { phaseOf, type FleetPhase } from './fleet-phase.js';
 import { SUITE_PUBLISHER } from './suite-publisher.js';
 import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
 import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
 import { redisPortsOf, startLocalStack } from './local-stack.js';
+import type { NonCriticalTotals } from './non-critical-ledger.js';
 import {
   ProcessSampler,
   readCpuTicks,
@@ -17,7 +19,9 @@ import {
   DEFAULT_RATE_CRITERIA,
   judgeRateStep,
   searchRates,
+  searchRatesByKind,
   type RateSearchResult,
+  type RateStep,
 } from './rate-search.js';
 import {
   runKillStorm,
@@ -25,10 +29,29 @@ import {
   type KillStormResult,
   type ReplayStormResult,
 } from './resume-storms.js';
+import type { RunTextCheck } from './run-text-check.js';
 
-export type SuitePart = 'latency' | 'throughput' | 'cpu' | 'idle' | 'resume';
+export type SuitePart = 'latency' | 'throughput' | 'cpu' | 'idle' | 'resume' | 'appends';
 export type SystemName = 'agentwire' | 'floor';
-export const SUITE_PARTS: readonly SuitePart[] = ['latency', 'cpu', 'throughput', 'idle', 'resume'];
+export const SUITE_PARTS: readonly SuitePart[] = [
+  'latency',
+  'cpu',
+  'throughput',
+  'idle',
+  'resume',
+  'appends',
+];
+/** Issue 8's parts: what runs without --parts. */
+export const DEFAULT_SUITE_PARTS: readonly SuitePart[] = [
+  'latency',
+  'cpu',
+  'throughput',
+  'idle',
+  'resume',
+];
+/** The kinds the appends part compares, the reference first. */
+export const APPEND_KINDS = ['noncritical', 'appends'] as const;
+export type AppendKind = (typeof APPEND_KINDS)[number];
 
 export interface SuiteOptions {
   parts: ReadonlySet<SuitePart>;
@@ -50,6 +73,10 @@ export interface SuiteOptions {
   killDurationSec: number;
   stormClients: number;
   stormEventsPerUser: number;
+  /** Rates of the appends part's search (both kinds), ascending. */
+  appendRates: readonly number[];
+  /** Bisection steps per kind after the appends part's coarse search. */
+  appendRefineSteps: number;
   log: (line: string) => void;
 }
 
@@ -66,8 +93,32 @@ export interface SystemRun {
   samples: SampledProcess[];
 }
 
+/** One step of the appends part: the rate step, the CPU it took and the non-critical accounting. */
+export interface KindStep extends RateStep {
+  kind: AppendKind;
+  cpu: CpuPerEvent;
+  nonCritical?: NonCriticalTotals;
+  runTextCheck?: RunTextCheck;
+}
+
+/**
+ * Appends against plain non-critical events of the same size, searched
+ * interleaved on one agentwire stack with the same fleet (protocol.md
+ * section 9; issue 9 asks for appends at 80 % of the other's rate or more).
+ */
+export interface AppendsRun {
+  pids: Array<{ name: string; pid: number }>;
+  redisVersion: string;
+  redisPersistence: string;
+  searches: Record<AppendKind, RateSearchResult & { steps: KindStep[] }>;
+  /** Highest passing rate of appends / of non-critical events. */
+  ratio: number;
+  samples: SampledProcess[];
+}
+
 export interface SuiteResults {
   runs: SystemRun[];
+  appends?: AppendsRun;
   idle?: IdleProbeResult;
   resume?: {
     replay: ReplayStormResult;
@@ -112,6 +163,7 @@ export class SuiteRunner {
     if (parts.has('latency') || parts.has('cpu') || parts.has('throughput')) {
       for (const system of this.options.systems) results.runs.push(await this.runSystem(system));
     }
+    if (parts.has('appends')) results.appends = await this.runAppends();
     if (parts.has('idle')) results.idle = await this.runIdle();
     if (parts.has('resume')) results.resume = await this.runResume();
     return results;
@@ -185,11 +237,26 @@ export class SuiteRunner {
 
   private async cpuPhase(sut: SystemUnderTest): Promise<{ phase: FleetPhase; cpu: CpuPerEvent }> {
     const o = this.options;
+    const { fleet, cpu } = await this.fleetWithCpu(sut, o.cpuRate, o.cpuDurationSec, 10);
+    return { phase: phaseOf(fleet), cpu };
+  }
+
+  /**
+   * A fleet run and the CPU every process of the system used from the start
+   * of publishing until every event arrived, per accepted event.
+   */
+  private async fleetWithCpu(
+    sut: SystemUnderTest,
+    rate: number,
+    durationSec: number,
+    graceSec: number,
+    events: FleetEventKind = 'critical',
+  ): Promise<{ fleet: FleetResult; cpu: CpuPerEvent }> {
     let startTicks: number[] = [];
     let endTicks: number[] = [];
     let startMs = 0;
     let endMs = 0;
-    const fleet = await this.fleet(sut, o.cpuRate, o.cpuDurationSec, 10, {
+    const hooks = {
       onPublishStart: () => {
         startMs = Date.now();
         startTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
@@ -198,20 +265,66 @@ export class SuiteRunner {
         endMs = Date.now();
         endTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
       },
-    });
+    };
+    const fleet = await this.fleet(sut, rate, durationSec, graceSec, hooks, events);
     const processes = sut.pids.map(({ name }, i) => ({
       name,
       ticks: (endTicks[i] ?? Number.NaN) - (startTicks[i] ?? Number.NaN),
     }));
-    return {
-      phase: phaseOf(fleet),
-      cpu: cpuPerEvent(
-        processes,
-        ticksPerSecond(),
-        fleet.publisher.accepted,
-        (endMs - startMs) / 1000,
-      ),
-    };
+    const windowSec = (endMs - startMs) / 1000;
+    const cpu = cpuPerEvent(processes, ticksPerSecond(), fleet.publisher.accepted, windowSec);
+    return { fleet, cpu };
+  }
+
+  private async runAppends(): Promise<AppendsRun> {
+    const o = this.options;
+    o.log(`== appends against non-critical events (agentwire): rates ${o.appendRates.join(', ')}`);
+    const sut = await this.start('agentwire', 2);
+    const sampler = new ProcessSampler();
+    for (const { name, pid } of sut.pids) sampler.add(name, pid);
+    sampler.add('loadgen', process.pid);
+    sampler.start();
+    try {
+      const searches = await searchRatesByKind(
+        APPEND_KINDS,
+        o.appendRates,
+        o.appendRefineSteps,
+        async (kind, rate): Promise<KindStep> => {
+          const { fleet, cpu } = await this.fleetWithCpu(
+            sut,
+            rate,
+            o.stepDurationSec,
+            o.stepGraceSec,
+            kind,
+          );
+          const step: KindStep = {
+            ...judgeRateStep(fleet, DEFAULT_RATE_CRITERIA),
+            kind,
+            cpu,
+            ...(fleet.nonCritical ? { nonCritical: fleet.nonCritical } : {}),
+            ...(fleet.runTextCheck ? { runTextCheck: fleet.runTextCheck } : {}),
+          };
+          o.log(
+            `   ${kind} ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s, CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
+          );
+          await this.settle(sut);
+          return step;
+        },
+      );
+      const redisPersistence = await persistenceOf(sut.redisPort);
+      sampler.stop();
+      return {
+        pids: sut.pids,
+        redisVersion: sut.redisVersion,
+        redisPersistence,
+        searches,
+        ratio: ratio(searches.appends.highestPassingRate, searches.noncritical.highestPassingRate),
+        samples: sampler.sampled(),
+      };
+    } finally {
+      sampler.stop();
+      await this.stopAll();
+    }
   }
 
   private fleet(
@@ -220,6 +333,7 @@ export class SuiteRunner {
     durationSec: number,
     graceSec: number,
     hooks: Pick<FleetOptions, 'onPublishStart' | 'onSettled'> = {},
+    events: FleetEventKind = 'critical',
   ): Promise<FleetResult> {
     const o = this.options;
     return runFleet({
@@ -233,6 +347,7 @@ export class SuiteRunner {
       durationSec,
       graceSec,
       ackIntervalMs: o.ackIntervalMs,
+      events,
       ...SUITE_PUBLISHER,
       log: (line) => o.log(`   ${line}`),
       ...hooks,

@@ -1,6 +1,6 @@
 import { ratio } from './cpu-per-event.js';
 import type { MachineInfo } from './machine-info.js';
-import type { SuiteResults, SystemRun } from './perf-suite-runner.js';
+import type { AppendsRun, SuiteResults, SystemRun } from './perf-suite-runner.js';
 import { MACHINE } from './process-sampler.js';
 import type { ReportChart } from './report-charts.js';
 import { barChartSvg, lineChartSvg, type LineSeries } from './svg-chart.js';
@@ -214,6 +214,13 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
       );
     }
   }
+  if (r.appends) {
+    const { noncritical, appends } = r.appends.searches;
+    lines.push(
+      `| highest passing rate, non-critical events of 5-20 B of text | ${rate(noncritical.highestPassingRate)} | | |`,
+      `| highest passing rate, appends of the same text (one run per user) | ${rate(appends.highestPassingRate)} | | ${fmt(r.appends.ratio, 2)} (appends / non-critical) |`,
+    );
+  }
   if (r.idle) {
     lines.push(
       `| memory per idle connection (${r.idle.opened} on one edge) | ${fmt(r.idle.kibPerConnection, 2)} KiB | | |`,
@@ -229,6 +236,7 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
   }
   lines.push('');
   for (const run of r.runs) lines.push(...systemSection(run));
+  if (r.appends) lines.push(...appendsSection(r.appends));
   if (r.idle) {
     const i = r.idle;
     lines.push(
@@ -272,7 +280,7 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
  * Mean CPU over the system's run of its own processes, of the load generator
  * and of the whole machine: what is left over is other work on the host.
  */
-export function cpuContext(run: SystemRun): string {
+export function cpuContext(run: Pick<SystemRun, 'pids' | 'samples'>): string {
   const mean = (name: string): number => {
     const samples = run.samples.find((proc) => proc.name === name)?.samples ?? [];
     if (samples.length === 0) return Number.NaN;
@@ -340,5 +348,46 @@ function systemSection(run: SystemRun): string[] {
       '',
     );
   }
+  return lines;
+}
+
+/** The appends part: both searches, step by step in the order they ran, with CPU per event. */
+function appendsSection(run: AppendsRun): string[] {
+  const { noncritical, appends } = run.searches;
+  const steps = [...noncritical.steps, ...appends.steps];
+  const roles = [...new Set(steps.flatMap((step) => step.cpu.roles.map((role) => role.role)))];
+  const verdict = (search: typeof appends): string =>
+    `**${rate(search.highestPassingRate)}**${search.firstFailingRate === null ? ' (every step passed)' : `, lowest failing ${search.firstFailingRate.toLocaleString('en-US')}/s`}`;
+  const lines = [
+    '## Appends against non-critical events (agentwire, 2 edges, 1 buffer)',
+    '',
+    `Processes: ${run.pids.map((p) => `${p.name} (${p.pid})`).join(', ')}. Redis ${run.redisVersion}, ${run.redisPersistence}.`,
+    '',
+    cpuContext(run),
+    '',
+    'Both kinds carry the same 5-20 bytes of text per event: appends to one run per user',
+    '(`runId`, `stream`, `append`), plain non-critical events with those fields inside `data`.',
+    'Searched interleaved on the same stack with the same fleet. An appends step passes only',
+    'when every append arrived live with contiguous chunks and the text sent for its id, and',
+    "every client's text equals the server's snapshot (GET /v1/runs) at the end.",
+    '',
+    `Highest passing: non-critical ${verdict(noncritical)}; appends ${verdict(appends)}; ratio **${fmt(run.ratio, 2)}**.`,
+    '',
+    `| kind | rate | published/s | p50 ms | p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | live / by snapshot | result |`,
+    `| --- | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
+  ];
+  const ordered = steps
+    .map((step, i) => ({ step, i }))
+    .sort((a, b) => a.step.rate - b.step.rate || a.i - b.i);
+  for (const { step } of ordered) {
+    const n = step.nonCritical;
+    const perRole = roles.map((role) =>
+      fmt(step.cpu.roles.find((r) => r.role === role)?.usPerEvent),
+    );
+    lines.push(
+      `| ${step.kind} | ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${perRole.join(' | ')} | ${fmt(step.cpu.total.usPerEvent)} | ${n ? `${n.live} / ${n.bySnapshot}` : ''} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
+    );
+  }
+  lines.push('');
   return lines;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { phaseOf } from '../src/fleet-phase.js';
-import type { SystemRun } from '../src/perf-suite-runner.js';
+import type { AppendKind, AppendsRun, KindStep, SystemRun } from '../src/perf-suite-runner.js';
 import { MACHINE } from '../src/process-sampler.js';
 import {
   compareSystems,
@@ -140,5 +140,72 @@ describe('suite report', () => {
     expect(cpuContext(agentwire)).toBe(
       'Mean CPU over this run, in % of one core: the system 40, the load generator 60, the whole machine 190 (other work on the host: 90).',
     );
+  });
+
+  it('gives the appends part both highest rates, their ratio and every step with its CPU', () => {
+    const kindStep = (kind: AppendKind, rate: number, passed: boolean): KindStep => ({
+      rate,
+      achievedRate: rate,
+      accepted: rate * 6,
+      p50Ms: 3,
+      p99Ms: passed ? 40 : 300,
+      lost: 0,
+      duplicates: 0,
+      passed,
+      reasons: passed ? [] : ['p99 300.0 ms is not below 100 ms'],
+      kind,
+      cpu: {
+        events: rate * 6,
+        windowSec: 6,
+        roles: [{ role: 'buffer', processes: ['buffer-0'], cpuSeconds: 1, usPerEvent: 12.5 }],
+        total: { cpuSeconds: 1, usPerEvent: 12.5 },
+      },
+      nonCritical: {
+        clients: 2,
+        expected: rate * 6,
+        delivered: rate * 6,
+        lost: 0,
+        duplicates: 0,
+        unexpected: 0,
+        live: rate * 6,
+        bySnapshot: 0,
+        snapshots: 0,
+        gaps: 0,
+        wrongText: 0,
+        foreign: 0,
+        textMismatches: 0,
+        textUnchecked: 0,
+      },
+    });
+    const appends: AppendsRun = {
+      pids: [{ name: 'buffer-0', pid: 12 }],
+      redisVersion: '7.0.15',
+      redisPersistence: 'appendonly no, save ""',
+      searches: {
+        noncritical: {
+          steps: [kindStep('noncritical', 4000, true), kindStep('noncritical', 6000, false)],
+          highestPassingRate: 4000,
+          firstFailingRate: 6000,
+        },
+        appends: {
+          steps: [kindStep('appends', 4000, false)],
+          highestPassingRate: 2000,
+          firstFailingRate: 4000,
+        },
+      },
+      ratio: 0.5,
+      samples: [],
+    };
+    const r = report([]);
+    r.results.appends = appends;
+    const md = suiteMarkdown(r, []);
+    expect(md).toContain(
+      '| highest passing rate, appends of the same text (one run per user) | 2,000/s | | 0.50 (appends / non-critical) |',
+    );
+    expect(md).toContain('## Appends against non-critical events');
+    expect(md).toContain(
+      '| appends | 4000 | 4000 | 3.0 | 300.0 | 12.5 | 12.5 | 24000 / 0 | p99 300.0 ms',
+    );
+    expect(md).toContain('| noncritical | 6000 |');
   });
 });
