@@ -54,8 +54,12 @@ report.json, SVG plots).
                          bytes of text each, one run per user) and for plain non-critical events
                          of the same size, interleaved on one stack with the same fleet; steps as
                          --step-duration and --step-grace
-                         (default 2000,4000,6000,8000,10000,12000,15000,20000,25000,30000)
+                         (default 500,1000,2000,3000,4000,6000,8000,10000,12000,15000,20000)
   --append-refine N      bisection steps per kind after the first failing rate (default 2)
+  --append-capacity N    before the search, capacity runs: N events of each kind offered at
+                         20,000/s, interleaved; reported is accepted / (last delivery - start)
+                         and CPU per event (default 30000; 0: none)
+  --append-rounds N      capacity runs per kind (default 2)
   --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
                          below 20% for 10 s (other work on a shared host skews every number;
                          each system's section of the report shows how much there was)
@@ -76,8 +80,9 @@ const FULL = {
   killClients: 1000,
   killDurationSec: 10,
   stormClients: 2000,
-  appendRates: [2000, 4000, 6000, 8000, 10_000, 12_000, 15_000, 20_000, 25_000, 30_000],
+  appendRates: [500, 1000, 2000, 3000, 4000, 6000, 8000, 10_000, 12_000, 15_000, 20_000],
   appendRefineSteps: 2,
+  appendCapacityEvents: 30_000,
 };
 
 const QUICK: typeof FULL = {
@@ -92,8 +97,9 @@ const QUICK: typeof FULL = {
   killClients: 200,
   killDurationSec: 6,
   stormClients: 200,
-  appendRates: [1000, 2000, 4000],
+  appendRates: [500, 1000, 2000],
   appendRefineSteps: 1,
+  appendCapacityEvents: 4000,
 };
 
 runCli(USAGE, async () => {
@@ -119,6 +125,8 @@ runCli(USAGE, async () => {
     'storm-events': { type: 'string' },
     'append-rates': { type: 'string' },
     'append-refine': { type: 'string' },
+    'append-capacity': { type: 'string' },
+    'append-rounds': { type: 'string' },
     out: { type: 'string' },
     'wait-quiet': { type: 'string' },
   });
@@ -161,6 +169,11 @@ runCli(USAGE, async () => {
       min: 0,
       max: 6,
     }),
+    appendCapacityEvents: numberArg(values, 'append-capacity', base.appendCapacityEvents, {
+      min: 0,
+      max: 400_000,
+    }),
+    appendCapacityRounds: numberArg(values, 'append-rounds', 2, { min: 1, max: 10 }),
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
   const waitQuiet = numberArg(values, 'wait-quiet', 0, { min: 0, max: 1800 });

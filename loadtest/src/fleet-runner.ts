@@ -89,6 +89,10 @@ export interface FleetResult {
   startedAt: string;
   /** Epoch ms at which publishing started. */
   publishStartMs: number;
+  /** Epoch ms of the last first delivery (0 when nothing arrived). */
+  lastDeliveryMs?: number;
+  /** Every accepted event reached every connection of its user before the grace ended. */
+  allArrived?: boolean;
   connect: {
     ok: number;
     failed: number;
@@ -146,7 +150,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const perSecondHist: LatencyHistogram[] = [];
   const deliveredPerSecond: number[] = [];
   let publishStart = 0;
+  let lastDelivery = 0;
   const onFirstDelivery = (ingestMs: number, sendMs: number | undefined): void => {
+    lastDelivery = Date.now();
     fromIngest.record(ingestMs);
     if (sendMs !== undefined) fromSend.record(sendMs);
     if (publishStart === 0) return;
@@ -247,6 +253,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     );
   while (Date.now() < graceEnd && !allArrived())
     await new Promise((resolve) => setTimeout(resolve, 100));
+  const arrived = allArrived();
   options.onSettled?.(connected);
   for (const client of connected) client.flushAck();
   clearInterval(ackTimer);
@@ -316,6 +323,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     graceSec: options.graceSec,
     startedAt: new Date(connectStart).toISOString(),
     publishStartMs: publishStart,
+    lastDeliveryMs: lastDelivery,
+    allArrived: arrived,
     connect: {
       ok: connected.length,
       failed,

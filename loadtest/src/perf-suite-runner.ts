@@ -77,6 +77,10 @@ export interface SuiteOptions {
   appendRates: readonly number[];
   /** Bisection steps per kind after the appends part's coarse search. */
   appendRefineSteps: number;
+  /** Events per capacity run of the appends part (0: none). */
+  appendCapacityEvents: number;
+  /** Capacity runs per kind, interleaved. */
+  appendCapacityRounds: number;
   log: (line: string) => void;
 }
 
@@ -96,9 +100,44 @@ export interface SystemRun {
 /** One step of the appends part: the rate step, the CPU it took and the non-critical accounting. */
 export interface KindStep extends RateStep {
   kind: AppendKind;
+  /** From the edge's ingest `ts` to the client's receive: the part after the POST's answer. */
+  fromIngestP50Ms: number;
+  fromIngestP99Ms: number;
   cpu: CpuPerEvent;
   nonCritical?: NonCriticalTotals;
   runTextCheck?: RunTextCheck;
+}
+
+/** One kind pushed through faster than the system takes it: how fast everything got through. */
+export interface CapacityRun {
+  kind: AppendKind;
+  accepted: number;
+  /** Accepted events / seconds from the start of publishing to the last delivery. */
+  sustainedRate: number;
+  allArrived: boolean;
+  p50Ms: number;
+  p99Ms: number;
+  cpu: CpuPerEvent;
+  nonCritical?: NonCriticalTotals;
+  passed: boolean;
+  failures: string[];
+}
+
+/**
+ * The capacity runs of both kinds, interleaved round by round (the order
+ * alternating): a measure of throughput that a busy host disturbs less than
+ * a p99 bar, and CPU per event with no idle time in it.
+ */
+export interface CapacityComparison {
+  events: number;
+  offeredRate: number;
+  rounds: CapacityRun[][];
+  meanRate: Record<AppendKind, number>;
+  meanCpuUsPerEvent: Record<AppendKind, number>;
+  /** Mean sustained rate of appends / of non-critical events. */
+  rateRatio: number;
+  /** Mean CPU per event of appends / of non-critical events. */
+  cpuRatio: number;
 }
 
 /**
@@ -113,6 +152,7 @@ export interface AppendsRun {
   searches: Record<AppendKind, RateSearchResult & { steps: KindStep[] }>;
   /** Highest passing rate of appends / of non-critical events. */
   ratio: number;
+  capacity?: CapacityComparison;
   samples: SampledProcess[];
 }
 
@@ -143,6 +183,10 @@ const SETTLE_MS = 1000;
 const QUIET_CORE_SHARE = 0.15;
 const QUIET_WINDOW_MS = 500;
 const QUIET_CAP_MS = 30_000;
+// Capacity runs offer events this fast (far above what 2 shared cores take) and
+// give the backlog this long to arrive.
+const CAPACITY_OFFERED_RATE = 20_000;
+const CAPACITY_GRACE_SEC = 40;
 
 /** Owns whatever stack is running, so an interrupt can stop it. */
 export class SuiteRunner {
@@ -285,6 +329,7 @@ export class SuiteRunner {
     sampler.add('loadgen', process.pid);
     sampler.start();
     try {
+      const capacity = o.appendCapacityEvents > 0 ? await this.appendCapacity(sut) : undefined;
       const searches = await searchRatesByKind(
         APPEND_KINDS,
         o.appendRates,
@@ -300,6 +345,8 @@ export class SuiteRunner {
           const step: KindStep = {
             ...judgeRateStep(fleet, DEFAULT_RATE_CRITERIA),
             kind,
+            fromIngestP50Ms: fleet.latencyFromIngestMs.p50,
+            fromIngestP99Ms: fleet.latencyFromIngestMs.p99,
             cpu,
             ...(fleet.nonCritical ? { nonCritical: fleet.nonCritical } : {}),
             ...(fleet.runTextCheck ? { runTextCheck: fleet.runTextCheck } : {}),
@@ -319,12 +366,83 @@ export class SuiteRunner {
         redisPersistence,
         searches,
         ratio: ratio(searches.appends.highestPassingRate, searches.noncritical.highestPassingRate),
+        ...(capacity ? { capacity } : {}),
         samples: sampler.sampled(),
       };
     } finally {
       sampler.stop();
       await this.stopAll();
     }
+  }
+
+  /**
+   * Each kind `appendCapacityRounds` times, interleaved: `appendCapacityEvents`
+   * events offered at CAPACITY_OFFERED_RATE, far above what the system takes,
+   * so the time until the last one arrived is set by the system.
+   */
+  private async appendCapacity(sut: SystemUnderTest): Promise<CapacityComparison> {
+    const o = this.options;
+    const events = o.appendCapacityEvents;
+    const rounds: CapacityRun[][] = [];
+    for (let r = 0; r < o.appendCapacityRounds; r++) {
+      const order = r % 2 === 0 ? [...APPEND_KINDS] : [...APPEND_KINDS].reverse();
+      const round: CapacityRun[] = [];
+      for (const kind of order) {
+        o.log(
+          `== capacity round ${r + 1}: ${events} ${kind} events offered at ${CAPACITY_OFFERED_RATE}/s`,
+        );
+        const { fleet, cpu } = await this.fleetWithCpu(
+          sut,
+          CAPACITY_OFFERED_RATE,
+          events / CAPACITY_OFFERED_RATE,
+          CAPACITY_GRACE_SEC,
+          kind,
+        );
+        const seconds = ((fleet.lastDeliveryMs ?? 0) - fleet.publishStartMs) / 1000;
+        const run: CapacityRun = {
+          kind,
+          accepted: fleet.publisher.accepted,
+          sustainedRate: seconds > 0 ? fleet.publisher.accepted / seconds : Number.NaN,
+          allArrived: fleet.allArrived ?? false,
+          p50Ms: fleet.latencyFromSendMs.p50,
+          p99Ms: fleet.latencyFromSendMs.p99,
+          cpu,
+          ...(fleet.nonCritical ? { nonCritical: fleet.nonCritical } : {}),
+          passed: fleet.passed,
+          failures: fleet.failures,
+        };
+        o.log(
+          `   ${kind}: ${Math.round(run.sustainedRate)}/s sustained (${run.accepted} in ${seconds.toFixed(1)} s), CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${run.passed ? '' : `, ${run.failures.join('; ')}`}`,
+        );
+        round.push(run);
+        await this.settle(sut);
+      }
+      rounds.push(round);
+    }
+    const mean = (kind: AppendKind, of: (run: CapacityRun) => number): number => {
+      const values = rounds
+        .flat()
+        .filter((run) => run.kind === kind)
+        .map(of);
+      return values.reduce((sum, value) => sum + value, 0) / values.length;
+    };
+    const meanRate = {
+      noncritical: mean('noncritical', (run) => run.sustainedRate),
+      appends: mean('appends', (run) => run.sustainedRate),
+    };
+    const meanCpuUsPerEvent = {
+      noncritical: mean('noncritical', (run) => run.cpu.total.usPerEvent),
+      appends: mean('appends', (run) => run.cpu.total.usPerEvent),
+    };
+    return {
+      events,
+      offeredRate: CAPACITY_OFFERED_RATE,
+      rounds,
+      meanRate,
+      meanCpuUsPerEvent,
+      rateRatio: ratio(meanRate.appends, meanRate.noncritical),
+      cpuRatio: ratio(meanCpuUsPerEvent.appends, meanCpuUsPerEvent.noncritical),
+    };
   }
 
   private fleet(

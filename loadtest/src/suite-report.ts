@@ -1,6 +1,11 @@
 import { ratio } from './cpu-per-event.js';
 import type { MachineInfo } from './machine-info.js';
-import type { AppendsRun, SuiteResults, SystemRun } from './perf-suite-runner.js';
+import type {
+  AppendsRun,
+  CapacityComparison,
+  SuiteResults,
+  SystemRun,
+} from './perf-suite-runner.js';
 import { MACHINE } from './process-sampler.js';
 import type { ReportChart } from './report-charts.js';
 import { barChartSvg, lineChartSvg, type LineSeries } from './svg-chart.js';
@@ -220,6 +225,13 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
       `| highest passing rate, non-critical events of 5-20 B of text | ${rate(noncritical.highestPassingRate)} | | |`,
       `| highest passing rate, appends of the same text (one run per user) | ${rate(appends.highestPassingRate)} | | ${fmt(r.appends.ratio, 2)} (appends / non-critical) |`,
     );
+    const cap = r.appends.capacity;
+    if (cap) {
+      lines.push(
+        `| sustained under overload (mean of ${cap.rounds.length}): non-critical / appends | ${fmt(cap.meanRate.noncritical, 0)}/s / ${fmt(cap.meanRate.appends, 0)}/s | | ${fmt(cap.rateRatio, 2)} (appends / non-critical) |`,
+        `| CPU µs/event under overload: non-critical / appends | ${fmt(cap.meanCpuUsPerEvent.noncritical)} / ${fmt(cap.meanCpuUsPerEvent.appends)} | | ${fmt(cap.cpuRatio, 2)} (appends / non-critical) |`,
+      );
+    }
   }
   if (r.idle) {
     lines.push(
@@ -355,7 +367,11 @@ function systemSection(run: SystemRun): string[] {
 function appendsSection(run: AppendsRun): string[] {
   const { noncritical, appends } = run.searches;
   const steps = [...noncritical.steps, ...appends.steps];
-  const roles = [...new Set(steps.flatMap((step) => step.cpu.roles.map((role) => role.role)))];
+  const cpus = [
+    ...steps.map((step) => step.cpu),
+    ...(run.capacity?.rounds.flat().map((capacityRun) => capacityRun.cpu) ?? []),
+  ];
+  const roles = [...new Set(cpus.flatMap((cpu) => cpu.roles.map((role) => role.role)))];
   const verdict = (search: typeof appends): string =>
     `**${rate(search.highestPassingRate)}**${search.firstFailingRate === null ? ' (every step passed)' : `, lowest failing ${search.firstFailingRate.toLocaleString('en-US')}/s`}`;
   const lines = [
@@ -371,11 +387,20 @@ function appendsSection(run: AppendsRun): string[] {
     'when every append arrived live with contiguous chunks and the text sent for its id, and',
     "every client's text equals the server's snapshot (GET /v1/runs) at the end.",
     '',
+  ];
+  if (run.capacity) lines.push(...capacityLines(run.capacity, roles));
+  lines.push(
+    '### Rate search',
+    '',
     `Highest passing: non-critical ${verdict(noncritical)}; appends ${verdict(appends)}; ratio **${fmt(run.ratio, 2)}**.`,
     '',
-    `| kind | rate | published/s | p50 ms | p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | live / by snapshot | result |`,
-    `| --- | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
-  ];
+    'Latency from the start of the POST (p50, p99) and from the ingest `ts` the edge stamped (the',
+    "part after ingest: sequencing, persisting, delivery). Delivered: every client's events, for",
+    'appends also how many came live and how many in a snapshot.',
+    '',
+    `| kind | rate | published/s | p50 ms | p99 ms | after ingest p50 / p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | delivered (live / by snapshot) | result |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
+  );
   const ordered = steps
     .map((step, i) => ({ step, i }))
     .sort((a, b) => a.step.rate - b.step.rate || a.i - b.i);
@@ -385,9 +410,36 @@ function appendsSection(run: AppendsRun): string[] {
       fmt(step.cpu.roles.find((r) => r.role === role)?.usPerEvent),
     );
     lines.push(
-      `| ${step.kind} | ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${perRole.join(' | ')} | ${fmt(step.cpu.total.usPerEvent)} | ${n ? `${n.live} / ${n.bySnapshot}` : ''} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
+      `| ${step.kind} | ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${fmt(step.fromIngestP50Ms)} / ${fmt(step.fromIngestP99Ms)} | ${perRole.join(' | ')} | ${fmt(step.cpu.total.usPerEvent)} | ${n ? `${n.delivered}${step.kind === 'appends' ? ` (${n.live} / ${n.bySnapshot})` : ''}` : ''} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
     );
   }
+  lines.push('');
+  return lines;
+}
+
+/** The capacity runs, round by round, and their means. */
+function capacityLines(capacity: CapacityComparison, roles: readonly string[]): string[] {
+  const lines = [
+    '### Capacity',
+    '',
+    `${capacity.events.toLocaleString('en-US')} events of each kind offered at ${capacity.offeredRate.toLocaleString('en-US')}/s (far more than the system takes), ${capacity.rounds.length} rounds, the order alternating. Sustained: accepted events / seconds from the start of publishing to the last delivery; CPU per event over the same window.`,
+    '',
+    `Means: non-critical **${fmt(capacity.meanRate.noncritical, 0)}/s**, appends **${fmt(capacity.meanRate.appends, 0)}/s**, ratio **${fmt(capacity.rateRatio, 2)}**; CPU per event ${fmt(capacity.meanCpuUsPerEvent.noncritical)} and ${fmt(capacity.meanCpuUsPerEvent.appends)} µs, ratio ${fmt(capacity.cpuRatio, 2)}.`,
+    '',
+    `| round | kind | accepted | sustained/s | p50 ms | p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | delivered (live / by snapshot) | result |`,
+    `| ---: | --- | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
+  ];
+  capacity.rounds.forEach((round, r) => {
+    for (const run of round) {
+      const n = run.nonCritical;
+      const perRole = roles.map((role) =>
+        fmt(run.cpu.roles.find((x) => x.role === role)?.usPerEvent),
+      );
+      lines.push(
+        `| ${r + 1} | ${run.kind} | ${run.accepted} | ${fmt(run.sustainedRate, 0)} | ${fmt(run.p50Ms)} | ${fmt(run.p99Ms)} | ${perRole.join(' | ')} | ${fmt(run.cpu.total.usPerEvent)} | ${n ? `${n.delivered}${run.kind === 'appends' ? ` (${n.live} / ${n.bySnapshot})` : ''}` : ''} | ${run.passed ? 'ok' : run.failures.join('; ')} |`,
+      );
+    }
+  });
   lines.push('');
   return lines;
 }

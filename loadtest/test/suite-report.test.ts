@@ -154,6 +154,8 @@ describe('suite report', () => {
       passed,
       reasons: passed ? [] : ['p99 300.0 ms is not below 100 ms'],
       kind,
+      fromIngestP50Ms: 2,
+      fromIngestP99Ms: passed ? 30 : 250,
       cpu: {
         events: rate * 6,
         windowSec: 6,
@@ -194,6 +196,27 @@ describe('suite report', () => {
         },
       },
       ratio: 0.5,
+      capacity: {
+        events: 30_000,
+        offeredRate: 20_000,
+        rounds: [
+          (['noncritical', 'appends'] as const).map((kind) => ({
+            kind,
+            accepted: 30_000,
+            sustainedRate: kind === 'appends' ? 4000 : 5000,
+            allArrived: true,
+            p50Ms: 900,
+            p99Ms: 2000,
+            cpu: kindStep(kind, 4000, true).cpu,
+            passed: true,
+            failures: [],
+          })),
+        ],
+        meanRate: { noncritical: 5000, appends: 4000 },
+        meanCpuUsPerEvent: { noncritical: 12.5, appends: 12.5 },
+        rateRatio: 0.8,
+        cpuRatio: 1,
+      },
       samples: [],
     };
     const r = report([]);
@@ -204,8 +227,14 @@ describe('suite report', () => {
     );
     expect(md).toContain('## Appends against non-critical events');
     expect(md).toContain(
-      '| appends | 4000 | 4000 | 3.0 | 300.0 | 12.5 | 12.5 | 24000 / 0 | p99 300.0 ms',
+      '| sustained under overload (mean of 1): non-critical / appends | 5000/s / 4000/s | | 0.80 (appends / non-critical) |',
     );
-    expect(md).toContain('| noncritical | 6000 |');
+    expect(md).toContain('| 1 | appends | 30000 | 4000 | 900.0 | 2000.0 | 12.5 | 12.5 |  | ok |');
+    expect(md).toContain(
+      '| appends | 4000 | 4000 | 3.0 | 300.0 | 2.0 / 250.0 | 12.5 | 12.5 | 24000 (24000 / 0) | p99 300.0 ms',
+    );
+    expect(md).toContain(
+      '| noncritical | 6000 | 6000 | 3.0 | 300.0 | 2.0 / 250.0 | 12.5 | 12.5 | 36000 | p99',
+    );
   });
 });
