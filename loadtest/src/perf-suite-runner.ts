@@ -112,6 +112,8 @@ export interface KindStep extends RateStep {
 export interface CapacityRun {
   kind: AppendKind;
   accepted: number;
+  /** Accepted events / seconds until ingest answered the last POST: ingest's own pace. */
+  acceptedRate: number;
   /** Accepted events / seconds from the start of publishing to the last delivery. */
   sustainedRate: number;
   allArrived: boolean;
@@ -402,6 +404,7 @@ export class SuiteRunner {
         const run: CapacityRun = {
           kind,
           accepted: fleet.publisher.accepted,
+          acceptedRate: fleet.publisher.accepted / fleet.publisher.elapsedSec,
           sustainedRate: seconds > 0 ? fleet.publisher.accepted / seconds : Number.NaN,
           allArrived: fleet.allArrived ?? false,
           p50Ms: fleet.latencyFromSendMs.p50,
@@ -412,7 +415,7 @@ export class SuiteRunner {
           failures: fleet.failures,
         };
         o.log(
-          `   ${kind}: ${Math.round(run.sustainedRate)}/s sustained (${run.accepted} in ${seconds.toFixed(1)} s), CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${run.passed ? '' : `, ${run.failures.join('; ')}`}`,
+          `   ${kind}: ${Math.round(run.sustainedRate)}/s sustained (${run.accepted} in ${seconds.toFixed(1)} s; ingest took them at ${Math.round(run.acceptedRate)}/s), CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${run.passed ? '' : `, ${run.failures.join('; ')}`}`,
         );
         round.push(run);
         await this.settle(sut);

@@ -203,6 +203,7 @@ describe('suite report', () => {
           (['noncritical', 'appends'] as const).map((kind) => ({
             kind,
             accepted: 30_000,
+            acceptedRate: 9000,
             sustainedRate: kind === 'appends' ? 4000 : 5000,
             allArrived: true,
             p50Ms: 900,
@@ -229,7 +230,9 @@ describe('suite report', () => {
     expect(md).toContain(
       '| sustained under overload (mean of 1): non-critical / appends | 5000/s / 4000/s | | 0.80 (appends / non-critical) |',
     );
-    expect(md).toContain('| 1 | appends | 30000 | 4000 | 900.0 | 2000.0 | 12.5 | 12.5 |  | ok |');
+    expect(md).toContain(
+      '| 1 | appends | 30000 | 9000 | 4000 | 900.0 | 2000.0 | 12.5 | 12.5 |  | ok |',
+    );
     expect(md).toContain(
       '| appends | 4000 | 4000 | 3.0 | 300.0 | 2.0 / 250.0 | 12.5 | 12.5 | 24000 (24000 / 0) | p99 300.0 ms',
     );
