@@ -75,7 +75,7 @@ runCli(USAGE, async () => {
     const after = await usedMemory(client);
     const keysAfter = await client.dbsize();
 
-    const byKind = await memoryByKind(client, `${keys.prefix}:*`);
+    const { byKind, textSizes } = await memoryByKind(client, `${keys.prefix}:*`);
     const perRun = (value: number): number => Math.round(value / runs);
     const kind = (name: KeyKind): { keys: number; bytes: number; bytesPerRun: number } => {
       const entry = byKind.get(name) ?? { keys: 0, bytes: 0 };
@@ -102,6 +102,8 @@ runCli(USAGE, async () => {
         [...byKind.keys()].sort().map((name) => [name, kind(name)]),
       ),
       runKeysPerRun: perRun(runOwn),
+      // MEMORY USAGE of a text key -> how many text keys take that much.
+      textKeySizes: Object.fromEntries([...textSizes].sort((a, b) => b[1] - a[1]).slice(0, 20)),
     };
     const path = await writeJsonReport(values.out, createdAt, 'run-memory.json', result);
     if (values.json) {
@@ -117,6 +119,9 @@ runCli(USAGE, async () => {
               `  ${name.padEnd(14)} ${String(entry.keys).padStart(8)} keys ${String(entry.bytesPerRun).padStart(8)}`,
           ),
           `  the run's own keys (hash, text, indexes): ${result.runKeysPerRun} bytes per run`,
+          `text keys by MEMORY USAGE (bytes: keys): ${Object.entries(result.textKeySizes)
+            .map(([bytes, count]) => `${bytes}: ${count}`)
+            .join(', ')}`,
           `report: ${path}`,
         ].join('\n'),
       );
@@ -130,11 +135,16 @@ async function usedMemory(client: RedisClient): Promise<number> {
 }
 
 /** SCANs every key matching `pattern` and sums MEMORY USAGE (exact: SAMPLES 0) per kind. */
+/** Keys and bytes per kind; for the texts also how many keys take each size (APPEND's growth shows there). */
 async function memoryByKind(
   client: RedisClient,
   pattern: string,
-): Promise<Map<KeyKind, { keys: number; bytes: number }>> {
+): Promise<{
+  byKind: Map<KeyKind, { keys: number; bytes: number }>;
+  textSizes: Map<number, number>;
+}> {
   const byKind = new Map<KeyKind, { keys: number; bytes: number }>();
+  const textSizes = new Map<number, number>();
   let cursor = '0';
   do {
     const [next, found] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
@@ -144,13 +154,15 @@ async function memoryByKind(
     const replies = (await pipeline.exec()) ?? [];
     found.forEach((key, i) => {
       const kind = keyKindOf(key);
+      const bytes = Number(replies[i]?.[1] ?? 0);
       const entry = byKind.get(kind) ?? { keys: 0, bytes: 0 };
       entry.keys++;
-      entry.bytes += Number(replies[i]?.[1] ?? 0);
+      entry.bytes += bytes;
       byKind.set(kind, entry);
+      if (kind === 'run-text') textSizes.set(bytes, (textSizes.get(bytes) ?? 0) + 1);
     });
   } while (cursor !== '0');
-  return byKind;
+  return { byKind, textSizes };
 }
 
 function sleep(ms: number): Promise<void> {
