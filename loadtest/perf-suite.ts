@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { numberArg, numberListArg, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { guardProcess } from './src/interrupt-guard.js';
 import { machineInfo } from './src/machine-info.js';
-import { SUITE_PARTS, SuiteRunner, type SuiteOptions } from './src/perf-suite-runner.js';
+import {
+  DEFAULT_SUITE_PARTS,
+  SUITE_PARTS,
+  SuiteRunner,
+  type SuiteOptions,
+} from './src/perf-suite-runner.js';
 import { waitForQuietMachine } from './src/quiet-machine.js';
 import { reportDirName } from './src/report-writer.js';
 import {
@@ -23,7 +28,8 @@ production defaults). The fleet parts run against the floor relay
 agentwire (2 edges, 1 buffer), back to back with the same fleet; ratios are
 agentwire / floor. Writes loadtest/reports/<timestamp>/ (report.md,
 report.json, SVG plots).
-  --parts LIST           any of latency,cpu,throughput,idle,resume (default all)
+  --parts LIST           any of latency,cpu,throughput,idle,resume,appends
+                         (default latency,cpu,throughput,idle,resume)
   --systems LIST         floor,agentwire (default both, in that order)
   --quick                a short smoke version (small fleet, short phases, ~1.5 min)
   --clients N            fleet clients (default 1000)
@@ -44,6 +50,16 @@ report.json, SVG plots).
   --kill-duration S      publishing seconds of the SIGKILL storm (default 10; the kill is at 3 s)
   --storm-clients N      clients resuming at once (default 2000)
   --storm-events N       events each of them replays (default 10)
+  --append-rates LIST    the appends part (agentwire only): rate search steps for appends (5-20
+                         bytes of text each, one run per user) and for plain non-critical events
+                         of the same size, interleaved on one stack with the same fleet; steps as
+                         --step-duration and --step-grace
+                         (default 500,1000,2000,3000,4000,6000,8000,10000,12000,15000,20000)
+  --append-refine N      bisection steps per kind after the first failing rate (default 2)
+  --append-capacity N    before the search, capacity runs: N events of each kind offered at
+                         20,000/s, interleaved; reported is accepted / (last delivery - start)
+                         and CPU per event (default 30000; 0: none)
+  --append-rounds N      capacity runs per kind (default 2)
   --wait-quiet S         first wait up to S seconds (max 1800) until the machine's CPU stays
                          below 20% for 10 s (other work on a shared host skews every number;
                          each system's section of the report shows how much there was)
@@ -64,6 +80,9 @@ const FULL = {
   killClients: 1000,
   killDurationSec: 10,
   stormClients: 2000,
+  appendRates: [500, 1000, 2000, 3000, 4000, 6000, 8000, 10_000, 12_000, 15_000, 20_000],
+  appendRefineSteps: 2,
+  appendCapacityEvents: 30_000,
 };
 
 const QUICK: typeof FULL = {
@@ -78,6 +97,9 @@ const QUICK: typeof FULL = {
   killClients: 200,
   killDurationSec: 6,
   stormClients: 200,
+  appendRates: [500, 1000, 2000],
+  appendRefineSteps: 1,
+  appendCapacityEvents: 4000,
 };
 
 runCli(USAGE, async () => {
@@ -101,6 +123,10 @@ runCli(USAGE, async () => {
     'kill-duration': { type: 'string' },
     'storm-clients': { type: 'string' },
     'storm-events': { type: 'string' },
+    'append-rates': { type: 'string' },
+    'append-refine': { type: 'string' },
+    'append-capacity': { type: 'string' },
+    'append-rounds': { type: 'string' },
     out: { type: 'string' },
     'wait-quiet': { type: 'string' },
   });
@@ -111,7 +137,7 @@ runCli(USAGE, async () => {
   const base = values.quick === true ? QUICK : FULL;
   const clients = numberArg(values, 'clients', base.clients, { min: 2, max: 20_000 });
   const options: SuiteOptions = {
-    parts: new Set(listArg(values.parts, SUITE_PARTS, 'parts')),
+    parts: new Set(listArg(values.parts, SUITE_PARTS, 'parts', DEFAULT_SUITE_PARTS)),
     systems: listArg(values.systems, ['floor', 'agentwire'] as const, 'systems'),
     clients,
     users: numberArg(values, 'users', Math.ceil(clients / 2), { min: 1, max: clients }),
@@ -135,6 +161,19 @@ runCli(USAGE, async () => {
     killDurationSec: numberArg(values, 'kill-duration', base.killDurationSec, { min: 3, max: 60 }),
     stormClients: numberArg(values, 'storm-clients', base.stormClients, { min: 2, max: 10_000 }),
     stormEventsPerUser: numberArg(values, 'storm-events', 10, { min: 1, max: 1000 }),
+    appendRates: numberListArg(values, 'append-rates', base.appendRates, {
+      min: 1,
+      max: 500_000,
+    }),
+    appendRefineSteps: numberArg(values, 'append-refine', base.appendRefineSteps, {
+      min: 0,
+      max: 6,
+    }),
+    appendCapacityEvents: numberArg(values, 'append-capacity', base.appendCapacityEvents, {
+      min: 0,
+      max: 400_000,
+    }),
+    appendCapacityRounds: numberArg(values, 'append-rounds', 2, { min: 1, max: 10 }),
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
   const waitQuiet = numberArg(values, 'wait-quiet', 0, { min: 0, max: 1800 });
@@ -156,7 +195,9 @@ runCli(USAGE, async () => {
       kind: 'perf-suite',
       createdAt: createdAt.toISOString(),
       command: `npx tsx loadtest/perf-suite.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: machineInfo(results.runs[0]?.redisVersion ?? 'see the runs'),
+      machine: machineInfo(
+        results.runs[0]?.redisVersion ?? results.appends?.redisVersion ?? 'see the runs',
+      ),
       settings: { ...settings, parts: [...parts] },
       results,
       comparison: compareSystems(results.runs),
@@ -187,8 +228,9 @@ function listArg<T extends string>(
   raw: string | boolean | undefined,
   allowed: readonly T[],
   name: string,
+  fallback: readonly T[] = allowed,
 ): T[] {
-  if (raw === undefined) return [...allowed];
+  if (raw === undefined) return [...fallback];
   if (typeof raw !== 'string') throw new UsageError(`--${name} expects a comma-separated list`);
   const items = raw.split(',').map((item) => item.trim());
   for (const item of items) {

@@ -32,12 +32,23 @@ export function ingestSummaryLines(result: IngestBenchResult): string[] {
 /** Human-readable lines for a fleet run. */
 export function fleetSummaryLines(result: FleetResult): string[] {
   const d = result.delivery;
+  const n = result.nonCritical;
   return [
-    `fleet: ${result.connect.ok}/${result.clients} clients (${result.users} users) connected in ${result.connect.seconds.toFixed(1)} s; ${result.ratePerSec} critical events/s for ${result.durationSec} s`,
+    `fleet: ${result.connect.ok}/${result.clients} clients (${result.users} users) connected in ${result.connect.seconds.toFixed(1)} s; ${result.ratePerSec} ${result.events ?? 'critical'} events/s for ${result.durationSec} s`,
     `  published ${int(result.publisher.accepted)} accepted, ${int(result.publisher.failed)} failed, max backlog ${int(result.publisher.maxBacklog)}`,
     `  end-to-end from ingest ts: ${latencyLine(result.latencyFromIngestMs)}`,
     `  end-to-end from send:      ${latencyLine(result.latencyFromSendMs)}`,
     `  deliveries expected ${int(d.expected)}, delivered ${int(d.delivered)}, lost ${int(d.lost)}, duplicated ${int(d.duplicates)}, out of order ${int(d.outOfOrder)}, unexpected ${int(d.unexpected)}, foreign ${int(d.foreign)}`,
+    ...(n
+      ? [
+          `  non-critical expected ${int(n.expected)}, delivered ${int(n.delivered)} (live ${int(n.live)}, by snapshot ${int(n.bySnapshot)}), lost ${int(n.lost)}, repeated ${int(n.duplicates)}, chunks skipped ${int(n.gaps)}, wrong text ${int(n.wrongText)}, snapshots ${int(n.snapshots)}`,
+        ]
+      : []),
+    ...(result.runTextCheck
+      ? [
+          `  run texts against the server: ${int(result.runTextCheck.checked)} checked, ${int(result.runTextCheck.mismatches)} differ, ${int(result.runTextCheck.unchecked)} unchecked`,
+        ]
+      : []),
     `  reconnects ${result.reconnects}${closesText(result.unexpectedCloses)}, redelivered after resume ${int(d.redelivered)}, users with problems ${d.usersWithProblems}`,
     result.passed ? '  PASS' : `  FAIL: ${result.failures.join('; ')}`,
   ];

@@ -1,6 +1,7 @@
 import { shouldReconnect } from '@agentwire/protocol';
 import WebSocket, { type RawData } from 'ws';
 import { DeliveryLedger } from './delivery-ledger.js';
+import { NonCriticalLedger } from './non-critical-ledger.js';
 
 export interface FleetClientOptions {
   /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
@@ -13,7 +14,7 @@ export interface FleetClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect and resume (hello with lastSeq) after an unexpected close. @default true */
   reconnect?: boolean;
-  /** Called for every critical event seen for the first time (the latency sample). */
+  /** Called for every event seen for the first time, critical or not (the latency sample). */
   onFirstDelivery?: (latencyFromIngestMs: number, latencyFromSendMs: number | undefined) => void;
 }
 
@@ -29,6 +30,8 @@ const BACKOFF_CAP_MS = 2000;
  */
 export class FleetClient {
   readonly ledger = new DeliveryLedger();
+  /** Non-critical events and appends (fleet runs with `events` other than critical). */
+  readonly nonCriticalLedger = new NonCriticalLedger();
   /** Close codes of sockets that closed without being asked to, by code. */
   readonly unexpectedCloses = new Map<number, number>();
   reconnects = 0;
@@ -136,6 +139,8 @@ export class FleetClient {
         if (!frame) return;
         if (frame.type === 'event') {
           this.onEvent(frame);
+        } else if (frame.type === 'snapshot') {
+          this.nonCriticalLedger.onSnapshot(frame);
         } else if (frame.type === 'welcome') {
           welcomed = true;
           clearTimeout(timer);
@@ -186,17 +191,22 @@ export class FleetClient {
   /** Hot path: one call per event frame. */
   private onEvent(frame: Record<string, unknown>): void {
     const seq = frame.seq;
+    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
     if (frame.critical !== true || typeof seq !== 'number') {
       this.nonCritical++;
+      if (this.nonCriticalLedger.onEvent(frame, this.options.userId)) this.sample(frame, data);
       return;
     }
-    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
     if (this.firstEventAtMs === 0) this.firstEventAtMs = Date.now();
     if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
       this.ledger.onForeign();
       return;
     }
     if (this.ledger.onCritical(seq) !== 'new') return;
+    this.sample(frame, data);
+  }
+
+  private sample(frame: Record<string, unknown>, data: { sentAt?: unknown } | undefined): void {
     const now = Date.now();
     const fromIngest = typeof frame.ts === 'number' ? now - frame.ts : Number.NaN;
     const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;

@@ -1,15 +1,22 @@
 import { signToken } from '@agentwire/testing';
-import { CriticalPublisher, type PublisherResult } from './critical-publisher.js';
 import {
   aggregateDelivery,
   hasProblem,
   type DeliveryTotals,
   type UserDelivery,
 } from './delivery-ledger.js';
+import type { FleetEventKind } from './fleet-events.js';
+import { FleetPublisher, type PublisherResult } from './fleet-publisher.js';
 import { createFleetClient, type FleetConnection, type FleetTransport } from './fleet-transport.js';
 import { runTag } from './ingest-event-factory.js';
 import { LatencyHistogram, type HistogramBin } from './latency-histogram.js';
+import {
+  nonCriticalFailures,
+  sumNonCritical,
+  type NonCriticalTotals,
+} from './non-critical-ledger.js';
 import type { LatencySummary } from './percentile.js';
+import { checkRunTexts, type RunTextCheck } from './run-text-check.js';
 import { sourceAddressPlan } from './source-addresses.js';
 
 export interface FleetOptions {
@@ -23,7 +30,13 @@ export interface FleetOptions {
   users: number;
   /** WebSocket clients, or SSE streams with acks by POST /v1/ack. @default 'websocket' */
   transport?: FleetTransport;
-  /** Critical events per second. */
+  /**
+   * What is published: critical events (checked by seq), plain non-critical
+   * events (by id), or appends to one run per user (by chunk and text).
+   * @default 'critical'
+   */
+  events?: FleetEventKind;
+  /** Events per second. */
   ratePerSec: number;
   durationSec: number;
   /** Time after publishing for late deliveries before anything missing counts as lost. */
@@ -66,6 +79,8 @@ export interface FleetResult {
   wsUrls: string[];
   /** Absent in reports written before SSE fleets existed: websocket. */
   transport?: FleetTransport;
+  /** Absent in reports written before non-critical fleets existed: critical. */
+  events?: FleetEventKind;
   clients: number;
   users: number;
   ratePerSec: number;
@@ -74,6 +89,10 @@ export interface FleetResult {
   startedAt: string;
   /** Epoch ms at which publishing started. */
   publishStartMs: number;
+  /** Epoch ms of the last first delivery (0 when nothing arrived). */
+  lastDeliveryMs?: number;
+  /** Every accepted event reached every connection of its user before the grace ended. */
+  allArrived?: boolean;
   connect: {
     ok: number;
     failed: number;
@@ -88,7 +107,12 @@ export interface FleetResult {
   latencyFromSendMs: LatencySummary;
   latencyPercentilesMs: Record<string, number>;
   latencyDistribution: HistogramBin[];
+  /** Critical events: the seq accounting. Zero expected with other kinds. */
   delivery: DeliveryTotals;
+  /** Non-critical events and appends: the id / chunk accounting. */
+  nonCritical?: NonCriticalTotals;
+  /** Appends: every client's text against the server's snapshot at the end. */
+  runTextCheck?: RunTextCheck;
   /** Users with any problem, at most 50. */
   problemUsers: UserDelivery[];
   reconnects: number;
@@ -113,6 +137,9 @@ const PERCENTILES = [50, 75, 90, 95, 99, 99.9, 100];
 export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const log = options.log ?? (() => undefined);
   const tag = runTag();
+  const events = options.events ?? 'critical';
+  // Appends: one run per user (the same id, a different run for each user).
+  const runId = events === 'critical' ? 'fleet' : `run-${tag}`;
   const userIds = Array.from({ length: options.users }, (_, i) => `fl-${tag}-u${i}`);
   const tokens = await Promise.all(
     userIds.map((sub) => signToken({ sub, secret: options.jwtSecret, expiresInSec: 3600 })),
@@ -123,7 +150,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const perSecondHist: LatencyHistogram[] = [];
   const deliveredPerSecond: number[] = [];
   let publishStart = 0;
+  let lastDelivery = 0;
   const onFirstDelivery = (ingestMs: number, sendMs: number | undefined): void => {
+    lastDelivery = Date.now();
     fromIngest.record(ingestMs);
     if (sendMs !== undefined) fromSend.record(sendMs);
     if (publishStart === 0) return;
@@ -190,7 +219,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const ackTimer = setInterval(() => {
     for (const client of connected) client.flushAck();
   }, options.ackIntervalMs ?? 250);
-  const publisher = new CriticalPublisher({
+  const publisher = new FleetPublisher({
+    events,
+    runId,
     baseUrl: options.ingestBaseUrl,
     token: options.ingestToken,
     // Only users with at least one connected client: the others could not receive anything.
@@ -205,21 +236,24 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   });
   options.onPublishStart?.(connected);
   publishStart = Date.now();
-  log(`publishing ${options.ratePerSec} critical events/s for ${options.durationSec} s`);
+  log(`publishing ${options.ratePerSec} ${events} events/s for ${options.durationSec} s`);
   const publisherResult =
     connected.length > 0 ? await publisher.run() : emptyPublisherResult(options);
   log(`published: ${publisherResult.accepted} accepted, ${publisherResult.failed} failed`);
 
   // Grace: wait for stragglers, but not longer than graceSec.
   const graceEnd = Date.now() + options.graceSec * 1000;
+  const expectedOf = (client: FleetConnection): number =>
+    publisher.acceptedPerUser.get(client.userId) ?? 0;
   const allArrived = (): boolean =>
-    connected.every(
-      (client) =>
-        client.ledger.deliveredCount(publisher.acceptedPerUser.get(client.userId) ?? 0) >=
-        (publisher.acceptedPerUser.get(client.userId) ?? 0),
+    connected.every((client) =>
+      events === 'critical'
+        ? client.ledger.deliveredCount(expectedOf(client)) >= expectedOf(client)
+        : client.nonCriticalLedger.counts(expectedOf(client)).delivered >= expectedOf(client),
     );
   while (Date.now() < graceEnd && !allArrived())
     await new Promise((resolve) => setTimeout(resolve, 100));
+  const arrived = allArrived();
   options.onSettled?.(connected);
   for (const client of connected) client.flushAck();
   clearInterval(ackTimer);
@@ -228,9 +262,33 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   const { totals, perUser } = aggregateDelivery(
     connected.map((client) => ({
       userId: client.userId,
-      counts: client.ledger.counts(publisher.acceptedPerUser.get(client.userId) ?? 0),
+      counts: client.ledger.counts(events === 'critical' ? expectedOf(client) : 0),
     })),
   );
+  let nonCritical: NonCriticalTotals | undefined;
+  let runTextCheck: RunTextCheck | undefined;
+  if (events !== 'critical') {
+    if (events === 'appends') {
+      const tokenOf = new Map(userIds.map((userId, i) => [userId, tokens[i] as string]));
+      runTextCheck = await checkRunTexts(
+        options.ingestBaseUrl,
+        runId,
+        connected.map((client) => ({
+          userId: client.userId,
+          token: tokenOf.get(client.userId) as string,
+          textOf: (run, stream) => client.nonCriticalLedger.textOf(run, stream),
+        })),
+      );
+      log(
+        `run texts: ${runTextCheck.checked} checked against the server, ${runTextCheck.mismatches} differ, ${runTextCheck.unchecked} unchecked`,
+      );
+    }
+    nonCritical = sumNonCritical(
+      connected.map((client) => client.nonCriticalLedger.counts(expectedOf(client))),
+      runTextCheck?.mismatches ?? 0,
+      runTextCheck?.unchecked ?? 0,
+    );
+  }
   const unexpectedCloses: Record<string, number> = {};
   for (const client of connected) {
     for (const [code, count] of client.unexpectedCloses) {
@@ -246,7 +304,10 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     p50: perSecondHist[t]?.percentile(50) ?? Number.NaN,
     p99: perSecondHist[t]?.percentile(99) ?? Number.NaN,
   }));
-  const failures = failureReasons(totals, failed, publisherResult.failed);
+  const failures = [
+    ...failureReasons(totals, failed, publisherResult.failed),
+    ...(nonCritical ? nonCriticalFailures(nonCritical) : []),
+  ];
   const latencyPercentilesMs: Record<string, number> = {};
   for (const q of PERCENTILES) latencyPercentilesMs[`p${q}`] = fromIngest.percentile(q);
 
@@ -254,6 +315,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     kind: 'fleet',
     wsUrls: [...options.wsUrls],
     transport: options.transport ?? 'websocket',
+    events,
     clients: options.clients,
     users: options.users,
     ratePerSec: options.ratePerSec,
@@ -261,6 +323,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     graceSec: options.graceSec,
     startedAt: new Date(connectStart).toISOString(),
     publishStartMs: publishStart,
+    lastDeliveryMs: lastDelivery,
+    allArrived: arrived,
     connect: {
       ok: connected.length,
       failed,
@@ -274,6 +338,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     latencyPercentilesMs,
     latencyDistribution: fromIngest.distribution(30),
     delivery: totals,
+    ...(nonCritical ? { nonCritical } : {}),
+    ...(runTextCheck ? { runTextCheck } : {}),
     problemUsers: perUser.filter(hasProblem).slice(0, 50),
     reconnects: connected.reduce((sum, client) => sum + client.reconnects, 0),
     resyncs: connected.reduce((sum, client) => sum + client.resyncs, 0),

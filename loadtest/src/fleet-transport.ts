@@ -8,6 +8,7 @@ export type FleetTransport = 'websocket' | 'sse';
 export type FleetConnection = Pick<
   FleetClient,
   | 'ledger'
+  | 'nonCriticalLedger'
   | 'unexpectedCloses'
   | 'reconnects'
   | 'nonCritical'

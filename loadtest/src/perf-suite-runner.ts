@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { cpuPerEvent, type CpuPerEvent } from './cpu-per-event.js';
+import { cpuPerEvent, ratio, type CpuPerEvent } from './cpu-per-event.js';
+import type { FleetEventKind } from './fleet-events.js';
 import { startFloorStack } from './floor-stack.js';
 import { phaseOf, type FleetPhase } from './fleet-phase.js';
 import { SUITE_PUBLISHER } from './suite-publisher.js';
 import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
 import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
 import { redisPortsOf, startLocalStack } from './local-stack.js';
+import type { NonCriticalTotals } from './non-critical-ledger.js';
 import {
   ProcessSampler,
   readCpuTicks,
@@ -17,7 +19,9 @@ import {
   DEFAULT_RATE_CRITERIA,
   judgeRateStep,
   searchRates,
+  searchRatesByKind,
   type RateSearchResult,
+  type RateStep,
 } from './rate-search.js';
 import {
   runKillStorm,
@@ -25,10 +29,29 @@ import {
   type KillStormResult,
   type ReplayStormResult,
 } from './resume-storms.js';
+import type { RunTextCheck } from './run-text-check.js';
 
-export type SuitePart = 'latency' | 'throughput' | 'cpu' | 'idle' | 'resume';
+export type SuitePart = 'latency' | 'throughput' | 'cpu' | 'idle' | 'resume' | 'appends';
 export type SystemName = 'agentwire' | 'floor';
-export const SUITE_PARTS: readonly SuitePart[] = ['latency', 'cpu', 'throughput', 'idle', 'resume'];
+export const SUITE_PARTS: readonly SuitePart[] = [
+  'latency',
+  'cpu',
+  'throughput',
+  'idle',
+  'resume',
+  'appends',
+];
+/** Issue 8's parts: what runs without --parts. */
+export const DEFAULT_SUITE_PARTS: readonly SuitePart[] = [
+  'latency',
+  'cpu',
+  'throughput',
+  'idle',
+  'resume',
+];
+/** The kinds the appends part compares, the reference first. */
+export const APPEND_KINDS = ['noncritical', 'appends'] as const;
+export type AppendKind = (typeof APPEND_KINDS)[number];
 
 export interface SuiteOptions {
   parts: ReadonlySet<SuitePart>;
@@ -50,6 +73,14 @@ export interface SuiteOptions {
   killDurationSec: number;
   stormClients: number;
   stormEventsPerUser: number;
+  /** Rates of the appends part's search (both kinds), ascending. */
+  appendRates: readonly number[];
+  /** Bisection steps per kind after the appends part's coarse search. */
+  appendRefineSteps: number;
+  /** Events per capacity run of the appends part (0: none). */
+  appendCapacityEvents: number;
+  /** Capacity runs per kind, interleaved. */
+  appendCapacityRounds: number;
   log: (line: string) => void;
 }
 
@@ -66,8 +97,70 @@ export interface SystemRun {
   samples: SampledProcess[];
 }
 
+/** One step of the appends part: the rate step, the CPU it took and the non-critical accounting. */
+export interface KindStep extends RateStep {
+  kind: AppendKind;
+  /** From the edge's ingest `ts` to the client's receive: the part after the POST's answer. */
+  fromIngestP50Ms: number;
+  fromIngestP99Ms: number;
+  cpu: CpuPerEvent;
+  nonCritical?: NonCriticalTotals;
+  runTextCheck?: RunTextCheck;
+}
+
+/** One kind pushed through faster than the system takes it: how fast everything got through. */
+export interface CapacityRun {
+  kind: AppendKind;
+  accepted: number;
+  /** Accepted events / seconds until ingest answered the last POST: ingest's own pace. */
+  acceptedRate: number;
+  /** Accepted events / seconds from the start of publishing to the last delivery. */
+  sustainedRate: number;
+  allArrived: boolean;
+  p50Ms: number;
+  p99Ms: number;
+  cpu: CpuPerEvent;
+  nonCritical?: NonCriticalTotals;
+  passed: boolean;
+  failures: string[];
+}
+
+/**
+ * The capacity runs of both kinds, interleaved round by round (the order
+ * alternating): a measure of throughput that a busy host disturbs less than
+ * a p99 bar, and CPU per event with no idle time in it.
+ */
+export interface CapacityComparison {
+  events: number;
+  offeredRate: number;
+  rounds: CapacityRun[][];
+  meanRate: Record<AppendKind, number>;
+  meanCpuUsPerEvent: Record<AppendKind, number>;
+  /** Mean sustained rate of appends / of non-critical events. */
+  rateRatio: number;
+  /** Mean CPU per event of appends / of non-critical events. */
+  cpuRatio: number;
+}
+
+/**
+ * Appends against plain non-critical events of the same size, searched
+ * interleaved on one agentwire stack with the same fleet (protocol.md
+ * section 9; issue 9 asks for appends at 80 % of the other's rate or more).
+ */
+export interface AppendsRun {
+  pids: Array<{ name: string; pid: number }>;
+  redisVersion: string;
+  redisPersistence: string;
+  searches: Record<AppendKind, RateSearchResult & { steps: KindStep[] }>;
+  /** Highest passing rate of appends / of non-critical events. */
+  ratio: number;
+  capacity?: CapacityComparison;
+  samples: SampledProcess[];
+}
+
 export interface SuiteResults {
   runs: SystemRun[];
+  appends?: AppendsRun;
   idle?: IdleProbeResult;
   resume?: {
     replay: ReplayStormResult;
@@ -92,6 +185,10 @@ const SETTLE_MS = 1000;
 const QUIET_CORE_SHARE = 0.15;
 const QUIET_WINDOW_MS = 500;
 const QUIET_CAP_MS = 30_000;
+// Capacity runs offer events this fast (far above what 2 shared cores take) and
+// give the backlog this long to arrive.
+const CAPACITY_OFFERED_RATE = 20_000;
+const CAPACITY_GRACE_SEC = 40;
 
 /** Owns whatever stack is running, so an interrupt can stop it. */
 export class SuiteRunner {
@@ -112,6 +209,7 @@ export class SuiteRunner {
     if (parts.has('latency') || parts.has('cpu') || parts.has('throughput')) {
       for (const system of this.options.systems) results.runs.push(await this.runSystem(system));
     }
+    if (parts.has('appends')) results.appends = await this.runAppends();
     if (parts.has('idle')) results.idle = await this.runIdle();
     if (parts.has('resume')) results.resume = await this.runResume();
     return results;
@@ -185,11 +283,26 @@ export class SuiteRunner {
 
   private async cpuPhase(sut: SystemUnderTest): Promise<{ phase: FleetPhase; cpu: CpuPerEvent }> {
     const o = this.options;
+    const { fleet, cpu } = await this.fleetWithCpu(sut, o.cpuRate, o.cpuDurationSec, 10);
+    return { phase: phaseOf(fleet), cpu };
+  }
+
+  /**
+   * A fleet run and the CPU every process of the system used from the start
+   * of publishing until every event arrived, per accepted event.
+   */
+  private async fleetWithCpu(
+    sut: SystemUnderTest,
+    rate: number,
+    durationSec: number,
+    graceSec: number,
+    events: FleetEventKind = 'critical',
+  ): Promise<{ fleet: FleetResult; cpu: CpuPerEvent }> {
     let startTicks: number[] = [];
     let endTicks: number[] = [];
     let startMs = 0;
     let endMs = 0;
-    const fleet = await this.fleet(sut, o.cpuRate, o.cpuDurationSec, 10, {
+    const hooks = {
       onPublishStart: () => {
         startMs = Date.now();
         startTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
@@ -198,19 +311,140 @@ export class SuiteRunner {
         endMs = Date.now();
         endTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
       },
-    });
+    };
+    const fleet = await this.fleet(sut, rate, durationSec, graceSec, hooks, events);
     const processes = sut.pids.map(({ name }, i) => ({
       name,
       ticks: (endTicks[i] ?? Number.NaN) - (startTicks[i] ?? Number.NaN),
     }));
+    const windowSec = (endMs - startMs) / 1000;
+    const cpu = cpuPerEvent(processes, ticksPerSecond(), fleet.publisher.accepted, windowSec);
+    return { fleet, cpu };
+  }
+
+  private async runAppends(): Promise<AppendsRun> {
+    const o = this.options;
+    o.log(`== appends against non-critical events (agentwire): rates ${o.appendRates.join(', ')}`);
+    const sut = await this.start('agentwire', 2);
+    const sampler = new ProcessSampler();
+    for (const { name, pid } of sut.pids) sampler.add(name, pid);
+    sampler.add('loadgen', process.pid);
+    sampler.start();
+    try {
+      const capacity = o.appendCapacityEvents > 0 ? await this.appendCapacity(sut) : undefined;
+      const searches = await searchRatesByKind(
+        APPEND_KINDS,
+        o.appendRates,
+        o.appendRefineSteps,
+        async (kind, rate): Promise<KindStep> => {
+          const { fleet, cpu } = await this.fleetWithCpu(
+            sut,
+            rate,
+            o.stepDurationSec,
+            o.stepGraceSec,
+            kind,
+          );
+          const step: KindStep = {
+            ...judgeRateStep(fleet, DEFAULT_RATE_CRITERIA),
+            kind,
+            fromIngestP50Ms: fleet.latencyFromIngestMs.p50,
+            fromIngestP99Ms: fleet.latencyFromIngestMs.p99,
+            cpu,
+            ...(fleet.nonCritical ? { nonCritical: fleet.nonCritical } : {}),
+            ...(fleet.runTextCheck ? { runTextCheck: fleet.runTextCheck } : {}),
+          };
+          o.log(
+            `   ${kind} ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s, CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
+          );
+          await this.settle(sut);
+          return step;
+        },
+      );
+      const redisPersistence = await persistenceOf(sut.redisPort);
+      sampler.stop();
+      return {
+        pids: sut.pids,
+        redisVersion: sut.redisVersion,
+        redisPersistence,
+        searches,
+        ratio: ratio(searches.appends.highestPassingRate, searches.noncritical.highestPassingRate),
+        ...(capacity ? { capacity } : {}),
+        samples: sampler.sampled(),
+      };
+    } finally {
+      sampler.stop();
+      await this.stopAll();
+    }
+  }
+
+  /**
+   * Each kind `appendCapacityRounds` times, interleaved: `appendCapacityEvents`
+   * events offered at CAPACITY_OFFERED_RATE, far above what the system takes,
+   * so the time until the last one arrived is set by the system.
+   */
+  private async appendCapacity(sut: SystemUnderTest): Promise<CapacityComparison> {
+    const o = this.options;
+    const events = o.appendCapacityEvents;
+    const rounds: CapacityRun[][] = [];
+    for (let r = 0; r < o.appendCapacityRounds; r++) {
+      const order = r % 2 === 0 ? [...APPEND_KINDS] : [...APPEND_KINDS].reverse();
+      const round: CapacityRun[] = [];
+      for (const kind of order) {
+        o.log(
+          `== capacity round ${r + 1}: ${events} ${kind} events offered at ${CAPACITY_OFFERED_RATE}/s`,
+        );
+        const { fleet, cpu } = await this.fleetWithCpu(
+          sut,
+          CAPACITY_OFFERED_RATE,
+          events / CAPACITY_OFFERED_RATE,
+          CAPACITY_GRACE_SEC,
+          kind,
+        );
+        const seconds = ((fleet.lastDeliveryMs ?? 0) - fleet.publishStartMs) / 1000;
+        const run: CapacityRun = {
+          kind,
+          accepted: fleet.publisher.accepted,
+          acceptedRate: fleet.publisher.accepted / fleet.publisher.elapsedSec,
+          sustainedRate: seconds > 0 ? fleet.publisher.accepted / seconds : Number.NaN,
+          allArrived: fleet.allArrived ?? false,
+          p50Ms: fleet.latencyFromSendMs.p50,
+          p99Ms: fleet.latencyFromSendMs.p99,
+          cpu,
+          ...(fleet.nonCritical ? { nonCritical: fleet.nonCritical } : {}),
+          passed: fleet.passed,
+          failures: fleet.failures,
+        };
+        o.log(
+          `   ${kind}: ${Math.round(run.sustainedRate)}/s sustained (${run.accepted} in ${seconds.toFixed(1)} s; ingest took them at ${Math.round(run.acceptedRate)}/s), CPU ${cpu.total.usPerEvent.toFixed(1)} µs/event${run.passed ? '' : `, ${run.failures.join('; ')}`}`,
+        );
+        round.push(run);
+        await this.settle(sut);
+      }
+      rounds.push(round);
+    }
+    const mean = (kind: AppendKind, of: (run: CapacityRun) => number): number => {
+      const values = rounds
+        .flat()
+        .filter((run) => run.kind === kind)
+        .map(of);
+      return values.reduce((sum, value) => sum + value, 0) / values.length;
+    };
+    const meanRate = {
+      noncritical: mean('noncritical', (run) => run.sustainedRate),
+      appends: mean('appends', (run) => run.sustainedRate),
+    };
+    const meanCpuUsPerEvent = {
+      noncritical: mean('noncritical', (run) => run.cpu.total.usPerEvent),
+      appends: mean('appends', (run) => run.cpu.total.usPerEvent),
+    };
     return {
-      phase: phaseOf(fleet),
-      cpu: cpuPerEvent(
-        processes,
-        ticksPerSecond(),
-        fleet.publisher.accepted,
-        (endMs - startMs) / 1000,
-      ),
+      events,
+      offeredRate: CAPACITY_OFFERED_RATE,
+      rounds,
+      meanRate,
+      meanCpuUsPerEvent,
+      rateRatio: ratio(meanRate.appends, meanRate.noncritical),
+      cpuRatio: ratio(meanCpuUsPerEvent.appends, meanCpuUsPerEvent.noncritical),
     };
   }
 
@@ -220,6 +454,7 @@ export class SuiteRunner {
     durationSec: number,
     graceSec: number,
     hooks: Pick<FleetOptions, 'onPublishStart' | 'onSettled'> = {},
+    events: FleetEventKind = 'critical',
   ): Promise<FleetResult> {
     const o = this.options;
     return runFleet({
@@ -233,6 +468,7 @@ export class SuiteRunner {
       durationSec,
       graceSec,
       ackIntervalMs: o.ackIntervalMs,
+      events,
       ...SUITE_PUBLISHER,
       log: (line) => o.log(`   ${line}`),
       ...hooks,

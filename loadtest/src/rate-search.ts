@@ -94,3 +94,52 @@ export async function searchRates(
   }
   return { steps, highestPassingRate, firstFailingRate: null };
 }
+
+/**
+ * The rate search for several kinds of load on the same system, interleaved:
+ * at each rate every kind still passing runs one step (the order alternating
+ * from rate to rate), so drift in the machine's other work hits all kinds
+ * alike and their highest rates compare within one run. Each kind stops at
+ * its first failing rate; then `refineSteps` bisections between its highest
+ * passing and first failing rate (rounded to 100/s; from 0 when nothing
+ * passed) narrow it down, again interleaved.
+ */
+export async function searchRatesByKind<K extends string, S extends RateStep>(
+  kinds: readonly K[],
+  rates: readonly number[],
+  refineSteps: number,
+  runStep: (kind: K, rate: number) => Promise<S>,
+): Promise<Record<K, RateSearchResult & { steps: S[] }>> {
+  const results = {} as Record<K, RateSearchResult & { steps: S[] }>;
+  for (const kind of kinds)
+    results[kind] = { steps: [], highestPassingRate: null, firstFailingRate: null };
+  const ordered = [...new Set(rates)].sort((a, b) => a - b);
+  const record = (kind: K, step: S): void => {
+    const result = results[kind];
+    result.steps.push(step);
+    if (step.passed) {
+      if (result.highestPassingRate === null || step.rate > result.highestPassingRate)
+        result.highestPassingRate = step.rate;
+    } else if (result.firstFailingRate === null || step.rate < result.firstFailingRate) {
+      result.firstFailingRate = step.rate;
+    }
+  };
+  let round = 0;
+  const inTurn = (): K[] => (round++ % 2 === 0 ? [...kinds] : [...kinds].reverse());
+  for (const rate of ordered) {
+    const searching = inTurn().filter((kind) => results[kind].firstFailingRate === null);
+    if (searching.length === 0) break;
+    for (const kind of searching) record(kind, await runStep(kind, rate));
+  }
+  for (let r = 0; r < refineSteps; r++) {
+    for (const kind of inTurn()) {
+      const { highestPassingRate, firstFailingRate } = results[kind];
+      if (firstFailingRate === null) continue;
+      const low = highestPassingRate ?? 0;
+      const mid = Math.round((low + firstFailingRate) / 200) * 100;
+      if (mid <= low || mid >= firstFailingRate) continue;
+      record(kind, await runStep(kind, mid));
+    }
+  }
+  return results;
+}

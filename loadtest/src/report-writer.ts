@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { reportCharts } from './report-charts.js';
 import { reportMarkdown } from './report-markdown.js';
 import type { RunReport } from './run-report.js';
@@ -26,4 +27,23 @@ export async function writeReportTo(dir: string, report: RunReport): Promise<voi
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(dir, 'report.md'), reportMarkdown(report, charts));
   await Promise.all(charts.map((chart) => writeFile(join(dir, chart.file), chart.svg)));
+}
+
+/**
+ * Writes `result` as `<root>/<timestamp>/<fileName>` (root: `out` when given,
+ * else loadtest/reports) and returns the file's path.
+ */
+export async function writeJsonReport(
+  out: string | boolean | undefined,
+  createdAt: Date,
+  fileName: string,
+  result: unknown,
+): Promise<string> {
+  const root =
+    typeof out === 'string' ? out : fileURLToPath(new URL('../reports', import.meta.url));
+  const dir = join(root, reportDirName(createdAt));
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, fileName);
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+  return path;
 }

@@ -1,5 +1,5 @@
 import { signToken } from '@agentwire/testing';
-import { CriticalPublisher } from './critical-publisher.js';
+import { FleetPublisher } from './fleet-publisher.js';
 import { aggregateDelivery, type DeliveryTotals } from './delivery-ledger.js';
 import type { FleetResult } from './fleet-runner.js';
 import { runFleet } from './fleet-runner.js';
@@ -171,7 +171,7 @@ export async function runReplayStorm(
   );
   const processedBefore = await processedTotal(target.bufferUrls);
   const events = options.users * options.eventsPerUser;
-  const publisher = new CriticalPublisher({
+  const publisher = new FleetPublisher({
     baseUrl: target.ingestBaseUrl,
     token: target.ingestToken,
     users: userIds,

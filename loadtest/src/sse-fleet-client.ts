@@ -2,6 +2,7 @@ import { Agent, request } from 'node:http';
 import { TestSseClient, type SseReceived } from '@agentwire/testing';
 import { DeliveryLedger } from './delivery-ledger.js';
 import type { FleetClientOptions } from './fleet-client.js';
+import { NonCriticalLedger } from './non-critical-ledger.js';
 
 /** Acks of the whole SSE fleet share a few kept-alive connections. */
 const ackAgent = new Agent({ keepAlive: true, maxSockets: 32 });
@@ -27,6 +28,7 @@ function httpBase(wsUrl: string): string {
  */
 export class SseFleetClient {
   readonly ledger = new DeliveryLedger();
+  readonly nonCriticalLedger = new NonCriticalLedger();
   readonly unexpectedCloses = new Map<number, number>();
   reconnects = 0;
   nonCritical = 0;
@@ -97,6 +99,8 @@ export class SseFleetClient {
     const onMessage = ({ event, frame }: SseReceived): void => {
       if (event === 'event') {
         this.onEvent(frame);
+      } else if (event === 'snapshot') {
+        this.nonCriticalLedger.onSnapshot(frame);
       } else if (event === 'welcome') {
         if (typeof frame.epoch === 'string') this.epoch = frame.epoch;
         if (frame.resumed === false) this.resyncs++;
@@ -149,17 +153,20 @@ export class SseFleetClient {
   /** Hot path: one call per event message; FleetClient's accounting. */
   private onEvent(frame: Record<string, unknown>): void {
     const seq = frame.seq;
+    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
     if (frame.critical !== true || typeof seq !== 'number') {
       this.nonCritical++;
-      return;
-    }
-    const data = frame.data as { user?: unknown; sentAt?: unknown } | undefined;
-    if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
+      if (this.nonCriticalLedger.onEvent(frame, this.options.userId)) this.sample(frame, data);
+    } else if (data && typeof data.user === 'string' && data.user !== this.options.userId) {
       this.ledger.onForeign();
     } else if (this.ledger.onCritical(seq) === 'new') {
-      const now = Date.now();
-      const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
-      this.options.onFirstDelivery?.(typeof frame.ts === 'number' ? now - frame.ts : NaN, fromSend);
+      this.sample(frame, data);
     }
+  }
+
+  private sample(frame: Record<string, unknown>, data: { sentAt?: unknown } | undefined): void {
+    const now = Date.now();
+    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
+    this.options.onFirstDelivery?.(typeof frame.ts === 'number' ? now - frame.ts : NaN, fromSend);
   }
 }

@@ -1,6 +1,11 @@
 import { ratio } from './cpu-per-event.js';
 import type { MachineInfo } from './machine-info.js';
-import type { SuiteResults, SystemRun } from './perf-suite-runner.js';
+import type {
+  AppendsRun,
+  CapacityComparison,
+  SuiteResults,
+  SystemRun,
+} from './perf-suite-runner.js';
 import { MACHINE } from './process-sampler.js';
 import type { ReportChart } from './report-charts.js';
 import { barChartSvg, lineChartSvg, type LineSeries } from './svg-chart.js';
@@ -214,6 +219,20 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
       );
     }
   }
+  if (r.appends) {
+    const { noncritical, appends } = r.appends.searches;
+    lines.push(
+      `| highest passing rate, non-critical events of 5-20 B of text | ${rate(noncritical.highestPassingRate)} | | |`,
+      `| highest passing rate, appends of the same text (one run per user) | ${rate(appends.highestPassingRate)} | | ${fmt(r.appends.ratio, 2)} (appends / non-critical) |`,
+    );
+    const cap = r.appends.capacity;
+    if (cap) {
+      lines.push(
+        `| sustained under overload (mean of ${cap.rounds.length}): non-critical / appends | ${fmt(cap.meanRate.noncritical, 0)}/s / ${fmt(cap.meanRate.appends, 0)}/s | | ${fmt(cap.rateRatio, 2)} (appends / non-critical) |`,
+        `| CPU µs/event under overload: non-critical / appends | ${fmt(cap.meanCpuUsPerEvent.noncritical)} / ${fmt(cap.meanCpuUsPerEvent.appends)} | | ${fmt(cap.cpuRatio, 2)} (appends / non-critical) |`,
+      );
+    }
+  }
   if (r.idle) {
     lines.push(
       `| memory per idle connection (${r.idle.opened} on one edge) | ${fmt(r.idle.kibPerConnection, 2)} KiB | | |`,
@@ -229,6 +248,7 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
   }
   lines.push('');
   for (const run of r.runs) lines.push(...systemSection(run));
+  if (r.appends) lines.push(...appendsSection(r.appends));
   if (r.idle) {
     const i = r.idle;
     lines.push(
@@ -272,7 +292,7 @@ export function suiteMarkdown(report: SuiteReport, charts: readonly ReportChart[
  * Mean CPU over the system's run of its own processes, of the load generator
  * and of the whole machine: what is left over is other work on the host.
  */
-export function cpuContext(run: SystemRun): string {
+export function cpuContext(run: Pick<SystemRun, 'pids' | 'samples'>): string {
   const mean = (name: string): number => {
     const samples = run.samples.find((proc) => proc.name === name)?.samples ?? [];
     if (samples.length === 0) return Number.NaN;
@@ -340,5 +360,86 @@ function systemSection(run: SystemRun): string[] {
       '',
     );
   }
+  return lines;
+}
+
+/** The appends part: both searches, step by step in the order they ran, with CPU per event. */
+function appendsSection(run: AppendsRun): string[] {
+  const { noncritical, appends } = run.searches;
+  const steps = [...noncritical.steps, ...appends.steps];
+  const cpus = [
+    ...steps.map((step) => step.cpu),
+    ...(run.capacity?.rounds.flat().map((capacityRun) => capacityRun.cpu) ?? []),
+  ];
+  const roles = [...new Set(cpus.flatMap((cpu) => cpu.roles.map((role) => role.role)))];
+  const verdict = (search: typeof appends): string =>
+    `**${rate(search.highestPassingRate)}**${search.firstFailingRate === null ? ' (every step passed)' : `, lowest failing ${search.firstFailingRate.toLocaleString('en-US')}/s`}`;
+  const lines = [
+    '## Appends against non-critical events (agentwire, 2 edges, 1 buffer)',
+    '',
+    `Processes: ${run.pids.map((p) => `${p.name} (${p.pid})`).join(', ')}. Redis ${run.redisVersion}, ${run.redisPersistence}.`,
+    '',
+    cpuContext(run),
+    '',
+    'Both kinds carry the same 5-20 bytes of text per event: appends to one run per user',
+    '(`runId`, `stream`, `append`), plain non-critical events with those fields inside `data`.',
+    'Searched interleaved on the same stack with the same fleet. An appends step passes only',
+    'when every append arrived live with contiguous chunks and the text sent for its id, and',
+    "every client's text equals the server's snapshot (GET /v1/runs) at the end.",
+    '',
+  ];
+  if (run.capacity) lines.push(...capacityLines(run.capacity, roles));
+  lines.push(
+    '### Rate search',
+    '',
+    `Highest passing: non-critical ${verdict(noncritical)}; appends ${verdict(appends)}; ratio **${fmt(run.ratio, 2)}**.`,
+    '',
+    'Latency from the start of the POST (p50, p99) and from the ingest `ts` the edge stamped (the',
+    "part after ingest: sequencing, persisting, delivery). Delivered: every client's events, for",
+    'appends also how many came live and how many in a snapshot.',
+    '',
+    `| kind | rate | published/s | p50 ms | p99 ms | after ingest p50 / p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | delivered (live / by snapshot) | result |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
+  );
+  const ordered = steps
+    .map((step, i) => ({ step, i }))
+    .sort((a, b) => a.step.rate - b.step.rate || a.i - b.i);
+  for (const { step } of ordered) {
+    const n = step.nonCritical;
+    const perRole = roles.map((role) =>
+      fmt(step.cpu.roles.find((r) => r.role === role)?.usPerEvent),
+    );
+    lines.push(
+      `| ${step.kind} | ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${fmt(step.fromIngestP50Ms)} / ${fmt(step.fromIngestP99Ms)} | ${perRole.join(' | ')} | ${fmt(step.cpu.total.usPerEvent)} | ${n ? `${n.delivered}${step.kind === 'appends' ? ` (${n.live} / ${n.bySnapshot})` : ''}` : ''} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The capacity runs, round by round, and their means. */
+function capacityLines(capacity: CapacityComparison, roles: readonly string[]): string[] {
+  const lines = [
+    '### Capacity',
+    '',
+    `${capacity.events.toLocaleString('en-US')} events of each kind offered at ${capacity.offeredRate.toLocaleString('en-US')}/s (far more than the system takes), ${capacity.rounds.length} rounds, the order alternating. Ingest took: accepted events / seconds until the last POST was answered. Sustained: accepted events / seconds from the start of publishing to the last delivery; CPU per event over the same window.`,
+    '',
+    `Means: non-critical **${fmt(capacity.meanRate.noncritical, 0)}/s**, appends **${fmt(capacity.meanRate.appends, 0)}/s**, ratio **${fmt(capacity.rateRatio, 2)}**; CPU per event ${fmt(capacity.meanCpuUsPerEvent.noncritical)} and ${fmt(capacity.meanCpuUsPerEvent.appends)} µs, ratio ${fmt(capacity.cpuRatio, 2)}.`,
+    '',
+    `| round | kind | accepted | ingest took/s | sustained/s | p50 ms | p99 ms | ${roles.map((role) => `${role} µs/event`).join(' | ')} | total µs/event | delivered (live / by snapshot) | result |`,
+    `| ---: | --- | ---: | ---: | ---: | ---: | ---: | ${roles.map(() => '---:').join(' | ')} | ---: | --- | --- |`,
+  ];
+  capacity.rounds.forEach((round, r) => {
+    for (const run of round) {
+      const n = run.nonCritical;
+      const perRole = roles.map((role) =>
+        fmt(run.cpu.roles.find((x) => x.role === role)?.usPerEvent),
+      );
+      lines.push(
+        `| ${r + 1} | ${run.kind} | ${run.accepted} | ${fmt(run.acceptedRate, 0)} | ${fmt(run.sustainedRate, 0)} | ${fmt(run.p50Ms)} | ${fmt(run.p99Ms)} | ${perRole.join(' | ')} | ${fmt(run.cpu.total.usPerEvent)} | ${n ? `${n.delivered}${run.kind === 'appends' ? ` (${n.live} / ${n.bySnapshot})` : ''}` : ''} | ${run.passed ? 'ok' : run.failures.join('; ')} |`,
+      );
+    }
+  });
+  lines.push('');
   return lines;
 }

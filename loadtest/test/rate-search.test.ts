@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { judgeRateStep, searchRates, type RateStep } from '../src/rate-search.js';
+import {
+  judgeRateStep,
+  searchRates,
+  searchRatesByKind,
+  type RateStep,
+} from '../src/rate-search.js';
 import { fleetResult } from './fleet-result-fixture.js';
 
 function step(rate: number, passed: boolean): RateStep {
@@ -79,5 +84,38 @@ describe('judgeRateStep', () => {
     const judged = judgeRateStep(fleet);
     expect(judged).toMatchObject({ passed: false, lost: 3, duplicates: 1 });
     expect(judged.reasons).toEqual(fleet.failures);
+  });
+});
+
+describe('searchRatesByKind', () => {
+  it('interleaves the kinds, alternating their order, and stops each at its first failure', async () => {
+    const tried: string[] = [];
+    const limits = { a: 5000, b: 3000 };
+    const result = await searchRatesByKind(
+      ['a', 'b'] as const,
+      [2000, 4000, 6000],
+      0,
+      async (kind, rate) => {
+        tried.push(`${kind}${rate}`);
+        return step(rate, rate <= limits[kind]);
+      },
+    );
+    expect(tried).toEqual(['a2000', 'b2000', 'b4000', 'a4000', 'a6000']);
+    expect(result.a).toMatchObject({ highestPassingRate: 4000, firstFailingRate: 6000 });
+    expect(result.b).toMatchObject({ highestPassingRate: 2000, firstFailingRate: 4000 });
+  });
+
+  it('bisects between the highest passing and the first failing rate, from 0 when none passed', async () => {
+    const limits = { a: 4700, b: 500 };
+    const result = await searchRatesByKind(
+      ['a', 'b'] as const,
+      [2000, 4000, 6000],
+      2,
+      async (kind, rate) => step(rate, rate <= limits[kind]),
+    );
+    expect(result.a.steps.map((s) => s.rate)).toEqual([2000, 4000, 6000, 5000, 4500]);
+    expect(result.a).toMatchObject({ highestPassingRate: 4500, firstFailingRate: 5000 });
+    expect(result.b.steps.map((s) => s.rate)).toEqual([2000, 1000, 500]);
+    expect(result.b).toMatchObject({ highestPassingRate: 500, firstFailingRate: 1000 });
   });
 });

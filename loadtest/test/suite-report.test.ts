@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { phaseOf } from '../src/fleet-phase.js';
-import type { SystemRun } from '../src/perf-suite-runner.js';
+import type { AppendKind, AppendsRun, KindStep, SystemRun } from '../src/perf-suite-runner.js';
 import { MACHINE } from '../src/process-sampler.js';
 import {
   compareSystems,
@@ -139,6 +139,105 @@ describe('suite report', () => {
     ];
     expect(cpuContext(agentwire)).toBe(
       'Mean CPU over this run, in % of one core: the system 40, the load generator 60, the whole machine 190 (other work on the host: 90).',
+    );
+  });
+
+  it('gives the appends part both highest rates, their ratio and every step with its CPU', () => {
+    const kindStep = (kind: AppendKind, rate: number, passed: boolean): KindStep => ({
+      rate,
+      achievedRate: rate,
+      accepted: rate * 6,
+      p50Ms: 3,
+      p99Ms: passed ? 40 : 300,
+      lost: 0,
+      duplicates: 0,
+      passed,
+      reasons: passed ? [] : ['p99 300.0 ms is not below 100 ms'],
+      kind,
+      fromIngestP50Ms: 2,
+      fromIngestP99Ms: passed ? 30 : 250,
+      cpu: {
+        events: rate * 6,
+        windowSec: 6,
+        roles: [{ role: 'buffer', processes: ['buffer-0'], cpuSeconds: 1, usPerEvent: 12.5 }],
+        total: { cpuSeconds: 1, usPerEvent: 12.5 },
+      },
+      nonCritical: {
+        clients: 2,
+        expected: rate * 6,
+        delivered: rate * 6,
+        lost: 0,
+        duplicates: 0,
+        unexpected: 0,
+        live: rate * 6,
+        bySnapshot: 0,
+        snapshots: 0,
+        gaps: 0,
+        wrongText: 0,
+        foreign: 0,
+        textMismatches: 0,
+        textUnchecked: 0,
+      },
+    });
+    const appends: AppendsRun = {
+      pids: [{ name: 'buffer-0', pid: 12 }],
+      redisVersion: '7.0.15',
+      redisPersistence: 'appendonly no, save ""',
+      searches: {
+        noncritical: {
+          steps: [kindStep('noncritical', 4000, true), kindStep('noncritical', 6000, false)],
+          highestPassingRate: 4000,
+          firstFailingRate: 6000,
+        },
+        appends: {
+          steps: [kindStep('appends', 4000, false)],
+          highestPassingRate: 2000,
+          firstFailingRate: 4000,
+        },
+      },
+      ratio: 0.5,
+      capacity: {
+        events: 30_000,
+        offeredRate: 20_000,
+        rounds: [
+          (['noncritical', 'appends'] as const).map((kind) => ({
+            kind,
+            accepted: 30_000,
+            acceptedRate: 9000,
+            sustainedRate: kind === 'appends' ? 4000 : 5000,
+            allArrived: true,
+            p50Ms: 900,
+            p99Ms: 2000,
+            cpu: kindStep(kind, 4000, true).cpu,
+            passed: true,
+            failures: [],
+          })),
+        ],
+        meanRate: { noncritical: 5000, appends: 4000 },
+        meanCpuUsPerEvent: { noncritical: 12.5, appends: 12.5 },
+        rateRatio: 0.8,
+        cpuRatio: 1,
+      },
+      samples: [],
+    };
+    const r = report([]);
+    r.results.appends = appends;
+    const md = suiteMarkdown(r, []);
+    expect(md).toContain(
+      '| highest passing rate, appends of the same text (one run per user) | 2,000/s | | 0.50 (appends / non-critical) |',
+    );
+    expect(md).toContain('## Appends against non-critical events');
+    expect(md).toContain(
+      '| sustained under overload (mean of 1): non-critical / appends | 5000/s / 4000/s | | 0.80 (appends / non-critical) |',
+    );
+    expect(md).toContain(
+      '| 1 | appends | 30000 | 9000 | 4000 | 900.0 | 2000.0 | 12.5 | 12.5 |  | ok |',
+    );
+    expect(md).toContain(
+      '| appends | 4000 | 4000 | 3.0 | 300.0 | 2.0 / 250.0 | 12.5 | 12.5 | 24000 (24000 / 0) | p99 300.0 ms',
+    );
+    expect(md).toContain(
+      '| noncritical | 6000 | 6000 | 3.0 | 300.0 | 2.0 / 250.0 | 12.5 | 12.5 | 36000 | p99',
     );
   });
 });

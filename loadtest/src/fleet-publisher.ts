@@ -1,6 +1,7 @@
+import { fleetEvent, type FleetEventKind } from './fleet-events.js';
 import { runTag } from './ingest-event-factory.js';
 
-export interface CriticalPublisherOptions {
+export interface FleetPublisherOptions {
   /** Edge HTTP base, e.g. http://127.0.0.1:8080. */
   baseUrl: string;
   token: string;
@@ -15,6 +16,10 @@ export interface CriticalPublisherOptions {
   maxInFlight?: number;
   /** How often the schedule generates due events and sends them. @default 10 */
   tickMs?: number;
+  /** What to publish (fleet-events.ts). @default 'critical' */
+  events?: FleetEventKind;
+  /** The run of every user's events (critical events and appends). @default 'fleet' */
+  runId?: string;
 }
 
 export interface PublisherResult {
@@ -48,17 +53,20 @@ const FLUSH_TIMEOUT_MS = 30_000;
 
 interface PendingEvent {
   id: string;
+  n: number;
   userId: string;
 }
 
 /**
- * Posts critical events at a fixed rate for a bounded time, each with
+ * Posts events at a fixed rate for a bounded time, each with
  * `data: { sentAt, user }` (`user` lets a client detect an event that is not
- * its own). Counts what the edge accepted per user: the expectation the
- * fleet's loss accounting is checked against. Failed requests are retried
- * with the same ids, which the edge dedupes, so a retry never doubles an event.
+ * its own): critical events, or non-critical ones or appends of the same
+ * size (fleet-events.ts). Counts what the edge accepted per user: the
+ * expectation the fleet's loss accounting is checked against. Failed
+ * requests are retried with the same ids, which the edge dedupes, so a retry
+ * never doubles an event.
  */
-export class CriticalPublisher {
+export class FleetPublisher {
   /** Accepted events per user id. */
   readonly acceptedPerUser = new Map<string, number>();
   private readonly idPrefix = `fl-${runTag()}-`;
@@ -74,7 +82,7 @@ export class CriticalPublisher {
   private readonly acceptedPerSecond: number[] = [];
   private startedAt = 0;
 
-  constructor(private readonly options: CriticalPublisherOptions) {
+  constructor(private readonly options: FleetPublisherOptions) {
     if (options.users.length === 0) throw new RangeError('publisher needs at least one user');
     if (!(options.ratePerSec > 0)) throw new RangeError('ratePerSec must be > 0');
   }
@@ -128,7 +136,7 @@ export class CriticalPublisher {
   private generate(): void {
     const n = this.generated++;
     const userId = this.options.users[n % this.options.users.length] as string;
-    this.backlog.push({ id: this.idPrefix + n.toString(36), userId });
+    this.backlog.push({ id: this.idPrefix + n.toString(36), n, userId });
   }
 
   private pump(): void {
@@ -146,15 +154,10 @@ export class CriticalPublisher {
   private async send(batch: PendingEvent[], attempt: number): Promise<void> {
     // sentAt is set per attempt: it measures the path from this POST, not the queueing before it.
     const sentAt = Date.now();
+    const kind = this.options.events ?? 'critical';
+    const runId = this.options.runId ?? 'fleet';
     const body = JSON.stringify(
-      batch.map((event) => ({
-        id: event.id,
-        userId: event.userId,
-        name: 'tool_executing',
-        critical: true,
-        runId: 'fleet',
-        data: { sentAt, user: event.userId },
-      })),
+      batch.map((event) => fleetEvent(kind, event.id, event.n, event.userId, sentAt, runId)),
     );
     let status = 0;
     try {
