@@ -67,7 +67,8 @@
   (all in the shard's slot; '|' occurs in no user id or stream name):
     base..'r|'..user..'|'..run             hash: status, started, updated,
                                            stalls, refreshed, c:<stream>
-                                           chunks, x:<stream> truncated
+                                           chunks, b:<stream> bytes stored,
+                                           x:<stream> truncated
     base..'t|'..user..'|'..stream..'|'..run  the stream's text
     base..'runs|'..user                    zset of the user's runs by last event
     base..'live|'..user                    set of the user's running and stalled
@@ -102,6 +103,13 @@ local cutoff = now - retentionMs
 -- (hot path: three calls per event saved at a few events per second). Keys
 -- then live up to one interval longer than the retention, never shorter.
 local refreshMs = math.min(1000, math.floor(retentionMs / 16))
+-- Runs are written for every append: their TTLs and indexes are refreshed
+-- less often (keys live up to this much longer than RUN_TTL_MS).
+local runRefreshMs = math.min(30000, math.floor(runTtlMs / 16))
+-- An append's id only needs remembering while its run can be: a repeat
+-- after that would start the run anew anyway (and 24 h of a key per token
+-- would be most of a run's memory).
+local appendDedupeMs = math.min(dedupeMs, runTtlMs + runRefreshMs)
 
 -- Drops time-expired entries from the head of a user's log, keeping the
 -- newest. Returns the time of the entry that is now the head.
@@ -151,9 +159,10 @@ local function runState(user, runId)
       updated = 0,
       stalls = 0,
       refreshed = 0,
+      extended = 0,
       chunks = {},
       truncated = {},
-      -- Per stream touched by this call: bytes stored, pending text parts.
+      -- Per stream: bytes stored (as the hash says, then as this call makes it).
       lengths = {},
       pending = {},
       wasRunning = false,
@@ -174,10 +183,14 @@ local function runState(user, runId)
         run.stalls = tonumber(value)
       elseif name == 'refreshed' then
         run.refreshed = tonumber(value)
+      elseif name == 'extended' then
+        run.extended = tonumber(value)
       elseif string.sub(name, 1, 2) == 'c:' then
         run.chunks[string.sub(name, 3)] = tonumber(value)
       elseif string.sub(name, 1, 2) == 'x:' then
         run.truncated[string.sub(name, 3)] = true
+      elseif string.sub(name, 1, 2) == 'b:' then
+        run.lengths[string.sub(name, 3)] = tonumber(value)
       end
     end
     run.wasRunning = run.status == 'running'
@@ -228,13 +241,14 @@ local function appendText(run, stream, text)
     return
   end
   local length = run.lengths[stream]
-  if length == nil and run.chunks[stream] == 1 then
+  if run.chunks[stream] == 1 then
     -- The stream's first append. A text under its key is left from an
     -- expired run of the same id (a text started between two TTL refreshes
     -- outlives its run's hash by up to one interval): start from nothing.
     redis.call('DEL', textKey(run, stream))
     length = 0
   elseif length == nil then
+    -- Written before the hash kept lengths.
     length = redis.call('STRLEN', textKey(run, stream))
   end
   local room = runMaxBytes - length
@@ -276,7 +290,8 @@ local function deleteRun(shardBase, userId, runId)
 end
 
 -- Stores what the call changed in a run: one HSET, one APPEND per stream,
--- index updates; TTLs at most once per refresh interval (and for new keys).
+-- index scores at most once a second, TTLs at most once per runRefreshMs
+-- (and at once for new keys).
 local function writeRun(run)
   if run.evicted then
     return
@@ -287,16 +302,23 @@ local function writeRun(run)
   local runsKey = base .. 'runs|' .. user.userId
   local liveKey = base .. 'live|' .. user.userId
   local refresh = run.created or now - run.refreshed >= refreshMs
+  local extend = run.created or now - run.extended >= runRefreshMs
   local fields = { 'status', run.status, 'started', run.started, 'updated', run.updated,
     'stalls', run.stalls }
   if refresh then
     fields[#fields + 1] = 'refreshed'
     fields[#fields + 1] = now
   end
+  if extend then
+    fields[#fields + 1] = 'extended'
+    fields[#fields + 1] = now
+  end
   local newTexts = {}
   for stream, parts in pairs(run.pending) do
     fields[#fields + 1] = 'c:' .. stream
     fields[#fields + 1] = run.chunks[stream]
+    fields[#fields + 1] = 'b:' .. stream
+    fields[#fields + 1] = run.lengths[stream] or 0
     if run.truncated[stream] == 'new' then
       fields[#fields + 1] = 'x:' .. stream
       fields[#fields + 1] = '1'
@@ -310,23 +332,28 @@ local function writeRun(run)
     end
   end
   redis.call('HSET', run.key, unpack(fields))
-  local ttl = runTtlMs + refreshMs
+  local ttl = runTtlMs + runRefreshMs
   for i = 1, #newTexts do
     redis.call('PEXPIRE', newTexts[i], ttl)
   end
   if refresh then
+    -- Eviction order: by last event, to the second.
+    redis.call('ZADD', runsKey, run.updated, run.runId)
+  end
+  if extend then
     redis.call('PEXPIRE', run.key, ttl)
     for stream in pairs(run.chunks) do
       redis.call('PEXPIRE', textKey(run, stream), ttl)
     end
-    redis.call('ZADD', runsKey, run.updated, run.runId)
     redis.call('ZREMRANGEBYSCORE', runsKey, '-inf', '(' .. (now - runTtlMs))
     redis.call('PEXPIRE', runsKey, ttl)
   end
   -- The runs a new connection gets a snapshot of (open-session-4.lua).
   local live = run.status == 'running' or run.status == 'stalled'
-  if live and (refresh or not run.wasLive) then
+  if live and not run.wasLive then
     redis.call('SADD', liveKey, run.runId)
+  end
+  if live and (extend or not run.wasLive) then
     redis.call('PEXPIRE', liveKey, ttl)
   elseif run.wasLive and not live then
     redis.call('SREM', liveKey, run.runId)
@@ -457,7 +484,11 @@ for s = 1, shardCount do
           candidate = (run.chunks[stream] or 0) + 1
         end
         -- One call both claims the id and tells whether it was seen before.
-        local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', dedupeMs)
+        local window = dedupeMs
+        if runKind == 'a' then
+          window = appendDedupeMs
+        end
+        local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', window)
         if seen then
           local sep = string.find(seen, ' ', 1, true)
           if string.sub(seen, 1, sep - 1) == entryId then

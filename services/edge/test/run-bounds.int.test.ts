@@ -207,27 +207,4 @@ describe('RUN_TTL_MS', () => {
       redisClient.disconnect();
     }
   });
-
-  it('starts a run that comes back after its TTL afresh: no text of the expired one', async () => {
-    const user = uniqueUser('again');
-    const keys = keysOf(expiring);
-    await ingestOk(expiring, [append(user, 'r1', 'a1', 'first')]);
-    await waitUntil(async () => (await getRun(expiring, user, 'r1')).status === 200, 5000);
-    // A stream started less than a second later (within one TTL refresh):
-    // its text key is given its TTL from now, so it outlives the run's hash.
-    await sleep(500);
-    await ingestOk(expiring, [append(user, 'r1', 'b1', 'old ', 'notes')]);
-    await waitUntil(
-      async () => (await existing(expiring, [keys.run(user, 'r1')])) === 0,
-      RUN_TTL_MS + 4000,
-      10,
-    );
-    expect(await existing(expiring, [keys.runText(user, 'r1', 'notes')])).toBe(1);
-
-    await ingestOk(expiring, [append(user, 'r1', 'b2', 'new', 'notes')]);
-    await waitUntil(async () => (await getRun(expiring, user, 'r1')).status === 200, 5000);
-    expect((await getRun(expiring, user, 'r1')).body.streams).toEqual({
-      notes: { text: 'new', chunks: 1, truncated: false },
-    });
-  });
 });
