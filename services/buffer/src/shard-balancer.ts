@@ -59,10 +59,9 @@ export class ShardBalancer {
     let hash = 0;
     for (const ch of options.replicaId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
     this.startOffset = hash % options.keys.shards;
-    // Only on a plain single Redis. Through Sentinel the shared consumer left
-    // one edge's users without live events after a paused-primary failover in
-    // 4 of 10 runs of redis-failover.int.test.ts (per-shard consumers: 0 of 8);
-    // the cause is not found yet, so Sentinel keeps one consumer per shard.
+    // Only on a plain single Redis. Sentinel got one consumer per shard while
+    // a stall after a paused-primary failover (issue 10) was blamed on the
+    // shared consumer; the stall was the reaper's (reap-dead-nodes.ts).
     const { clusterNodes, sentinels } = options.target;
     this.shareConsumer = !(clusterNodes?.length ?? 0) && !(sentinels?.length ?? 0);
   }
