@@ -59,11 +59,8 @@ export class ShardBalancer {
     let hash = 0;
     for (const ch of options.replicaId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
     this.startOffset = hash % options.keys.shards;
-    // Only on a plain single Redis. Sentinel got one consumer per shard while
-    // a stall after a paused-primary failover (issue 10) was blamed on the
-    // shared consumer; the stall was the reaper's (reap-dead-nodes.ts).
-    const { clusterNodes, sentinels } = options.target;
-    this.shareConsumer = !(clusterNodes?.length ?? 0) && !(sentinels?.length ?? 0);
+    // A single Redis, or Sentinel's primary: every key on one node.
+    this.shareConsumer = !(options.target.clusterNodes && options.target.clusterNodes.length > 0);
   }
 
   get ownedShards(): number[] {
