@@ -5,7 +5,7 @@
  * - `{sN}`: ingest shard N. A user's history (meta, log, routes, dedupe) lives
  *   in the slot of the user's shard, so the sequencer's script can check the
  *   shard lease (fencing) and write the user's keys atomically.
- * - `{n:<node>}`: one edge node's inbox and user set.
+ * - `{n:<node>}`: one edge node's inbox, user set and reaped mark.
  * - `{up}`: the upstream stream and its idempotency keys.
  */
 export interface KeyLayout {
@@ -44,6 +44,8 @@ export interface KeyLayout {
   /** The parts of every inbox key around the node id, for scripts that build them. */
   inboxKeyParts(): readonly [before: string, after: string];
   nodeUsers(nodeId: string): string;
+  /** String, set by the reaper after it removed routes of the node (node-state.ts). */
+  nodeReaped(nodeId: string): string;
   /** Sorted set: edge node id -> last heartbeat (ms). */
   nodes(): string;
   /** Sorted set: buffer replica id -> last heartbeat (ms). */
@@ -91,6 +93,7 @@ export function createKeyLayout(prefix: string, shards: number): KeyLayout {
     inbox: (nodeId) => `${prefix}:{n:${nodeId}}:inbox`,
     inboxKeyParts: () => [`${prefix}:{n:`, '}:inbox'],
     nodeUsers: (nodeId) => `${prefix}:{n:${nodeId}}:users`,
+    nodeReaped: (nodeId) => `${prefix}:{n:${nodeId}}:reaped`,
     nodes: () => `${prefix}:nodes`,
     buffers: () => `${prefix}:buffers`,
     clusterConfig: () => `${prefix}:config`,

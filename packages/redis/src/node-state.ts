@@ -42,3 +42,24 @@ export async function removeNodeState(
   await client.del(keys.inbox(nodeId));
   return true;
 }
+
+/**
+ * How long a reaped mark waits for its node. A live node reads it within a
+ * heartbeat; a dead one never does, and the mark must not outlive it forever.
+ */
+const REAPED_MARK_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Tells an edge node that someone else removed routes of its users (the
+ * reaper, which took it for dead). Set after the removals: the node reads
+ * and clears it at its next heartbeat (keys.nodeReaped) and, if it is alive
+ * after all, restores its routes. Without it a node whose heartbeat came back
+ * while the reaper was removing its routes would not know they were gone.
+ */
+export async function markNodeReaped(
+  client: RedisClient,
+  keys: KeyLayout,
+  nodeId: string,
+): Promise<void> {
+  await client.set(keys.nodeReaped(nodeId), String(Date.now()), 'PX', REAPED_MARK_TTL_MS);
+}

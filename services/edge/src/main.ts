@@ -118,6 +118,11 @@ async function main(): Promise<void> {
     signal: loops.signal,
     onRevived: async () => {
       const users = await reconcileRoutes(routes);
+      // Routes first, then the log: whatever was persisted while they were
+      // gone (forwarded to nobody) is in what the connections read now.
+      for (const [, connections] of registry.entries()) {
+        for (const conn of connections) conn.catchUpMissed();
+      }
       if (users > 0) logger.warn({ users }, 'node was taken for dead; routes restored');
     },
   });

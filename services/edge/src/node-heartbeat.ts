@@ -10,8 +10,9 @@ export interface NodeHeartbeatOptions {
   logger: Logger;
   signal: AbortSignal;
   /**
-   * Called after a beat that found this node missing or expired: the reaper
-   * may have removed its routes while it was alive (see route-reconciler.ts).
+   * Called after a beat that found this node reaped: missing from the
+   * heartbeats, or marked by a reaper that removed routes of its users while
+   * it was alive after all (see route-reconciler.ts).
    */
   onRevived?: () => Promise<unknown>;
 }
@@ -24,15 +25,23 @@ export interface NodeHeartbeatOptions {
  */
 export async function startNodeHeartbeat(options: NodeHeartbeatOptions): Promise<void> {
   const { client, keys, nodeId, logger, signal } = options;
+  // Set until onRevived succeeds: the mark is gone once read.
+  let revivalOwed = false;
   const beat = async (): Promise<void> => {
     const now = Date.now();
-    // Both in one round trip (auto-pipelining), the read first.
-    const [previous] = await Promise.all([
+    // All in one round trip (auto-pipelining), the score read before it is
+    // written. Not judged by the previous beat's age: beats queued while Redis
+    // was unreachable (a failover) arrive together, each a moment after the
+    // last, however long the reaper saw none. The reaper's mark says what it did.
+    const [previous, , reaped] = await Promise.all([
       client.zscore(keys.nodes(), nodeId),
       client.zadd(keys.nodes(), now, nodeId),
+      client.getdel(keys.nodeReaped(nodeId)),
     ]);
-    if (options.onRevived && (previous === null || now - Number(previous) > options.ttlMs)) {
+    if (previous === null || reaped !== null) revivalOwed = true;
+    if (options.onRevived && revivalOwed) {
       await options.onRevived();
+      revivalOwed = false;
     }
   };
   await beat();

@@ -101,6 +101,30 @@ describe('Connection live delivery', () => {
     expect(catchUps).toHaveLength(1);
   });
 
+  it('reads the log when its route may have been missing, queueing live events meanwhile', () => {
+    const { conn, socket } = liveConnection(3);
+    conn.catchUpMissed();
+    expect(catchUps).toEqual([conn]);
+    expect(conn.state).toBe('replaying');
+    batch(conn, [[4, frameOf(4)]]);
+    expect(socket.sent).toEqual([]);
+    conn.goLive(2);
+    expect(socket.sent).toEqual([frameOf(4)]);
+    // Not a gap catch-up: a gap from the same position still gets its own.
+    conn.catchUpMissed();
+    conn.goLive(3);
+    batch(conn, [[6, frameOf(6)]]);
+    expect(catchUps).toHaveLength(3);
+  });
+
+  it('leaves a connection that is not live yet to its own replay', () => {
+    const conn = new Connection('c-2', undefined, shared, 0);
+    conn.attach(new FakeSocket());
+    conn.state = 'replaying';
+    conn.catchUpMissed();
+    expect(catchUps).toEqual([]);
+  });
+
   it('sends a reconnect and closes 4503 when an event belongs to another epoch', () => {
     const { conn, socket } = liveConnection(1);
     batch(conn, [

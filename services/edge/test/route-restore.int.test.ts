@@ -1,4 +1,4 @@
-import { createKeyLayout, removeNodeState } from '@agentwire/redis';
+import { createKeyLayout, markNodeReaped, removeNodeState } from '@agentwire/redis';
 import { type Stack, startStack, waitUntil } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -59,6 +59,49 @@ describe('an edge taken for dead while alive', () => {
     await ingestOk(stack, [ingestEvent(user)]);
     await client.waitForEvents(3);
     expect(seqsOf(client)).toEqual(range(1, 3));
+  }, 30_000);
+});
+
+describe('an edge whose heartbeat came back while the reaper removed its routes', () => {
+  // No periodic reconciliation during the test: only the reaper's mark restores the route.
+  let quiet: Stack;
+  beforeAll(async () => {
+    quiet = await startStack({
+      edges: 1,
+      buffers: 1,
+      env: { NODE_TTL_MS: String(NODE_TTL_MS), ROUTE_RECONCILE_MS: '600000' },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await quiet?.stop();
+  });
+
+  it('restores them at its next heartbeat and sends what was missed without waiting for another event', async () => {
+    const user = uniqueUser('reaped-alive');
+    const { client } = await connectUser(quiet, user, { lastSeq: 0 });
+    await ingestOk(quiet, [ingestEvent(user)]);
+    await client.waitForEvents(1);
+
+    // What a reaper leaves when the node heartbeats again midway (after a
+    // Redis failover its first beats all land at once, none of them late):
+    // routes gone, the node still listed with a fresh heartbeat.
+    const keys = createKeyLayout(quiet.env.KEY_PREFIX as string, Number(quiet.env.SHARDS));
+    const redis = quiet.redis.createClient();
+    try {
+      await redis.hdel(keys.userRoutes(user), 'edge-0');
+      // Persisted, forwarded to nobody; the last event: no later one reveals a gap.
+      await ingestOk(quiet, [ingestEvent(user)]);
+      await waitUntil(async () => (await redis.hget(keys.userMeta(user), 'seq')) === '2', 5000);
+      expect(client.events()).toHaveLength(1);
+
+      await markNodeReaped(redis, keys, 'edge-0');
+      await client.waitForEvents(2, NODE_TTL_MS);
+      expect(seqsOf(client)).toEqual(range(1, 2));
+      expect(await redis.hget(keys.userRoutes(user), 'edge-0')).toBe('1');
+      expect(await redis.exists(keys.nodeReaped('edge-0'))).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   }, 30_000);
 });
 

@@ -217,6 +217,18 @@ export class Connection {
   }
 
   /**
+   * Reads the log from `lastSentSeq + 1` while live events queue, then goes
+   * live again: for events persisted while this node had no route for the
+   * user (the reaper took the node for dead), which were forwarded to nobody.
+   * A connection not live yet reads the log anyway.
+   */
+  catchUpMissed(): void {
+    if (this.state !== 'live') return;
+    this.state = 'replaying';
+    this.shared.catchUp(this);
+  }
+
+  /**
    * Replay done: sends what was queued meanwhile (see LiveQueue.drain for
    * what is kept) and switches to live delivery, in one synchronous step so
    * no inbox entry can slip in between.
