@@ -373,6 +373,15 @@ describe('Connection run appends (protocol.md section 9)', () => {
     expect(conn.finishServingSnapshots()).toBe(false);
   });
 
+  it('owes a snapshot of every run it follows when its node was taken for dead (catchUpMissed)', () => {
+    const { conn } = liveConnection();
+    offerAppends(conn, [1], 'r1');
+    offerAppends(conn, [1], 'r2');
+    conn.catchUpMissed();
+    expect(owedServed).toEqual([conn]);
+    expect(conn.takeOwedSnapshots()).toEqual(['r1', 'r2']);
+  });
+
   it('holds a run’s appends while a sync is answered; other runs flow', () => {
     const { conn, socket } = liveConnection();
     conn.beginSnapshotRead('r1');

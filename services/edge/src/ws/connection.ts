@@ -223,6 +223,8 @@ export class Connection {
    * A connection not live yet reads the log anyway.
    */
   catchUpMissed(): void {
+    // Appends of the runs it follows were lost too: their snapshots are owed.
+    for (const runId of this.runs?.followed() ?? []) this.oweSnapshot(runId);
     if (this.state !== 'live') return;
     this.state = 'replaying';
     this.shared.catchUp(this);

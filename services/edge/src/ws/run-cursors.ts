@@ -76,6 +76,11 @@ export class RunCursors {
     return true;
   }
 
+  /** The runs this connection has sent appends or snapshots of. */
+  followed(): string[] {
+    return [...this.known.keys()];
+  }
+
   get hasOwed(): boolean {
     return this.owed !== undefined && this.owed.size > 0;
   }
