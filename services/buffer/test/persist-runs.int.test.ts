@@ -154,6 +154,20 @@ describe('persist-batch script: runs and their text streams', () => {
     }
   });
 
+  it('remembers an append’s id as long as its run, a critical event’s for DEDUPE_WINDOW_MS', async () => {
+    const settings = { ...persistSettings, dedupeWindowMs: 86_400_000 };
+    const { keys, shard, persist } = await sequencer('dedupe-ttl', 'u1', settings);
+    await persist([
+      appendEntry('1-1', 'tok', 'u1', 'r1', 'main', 'x'),
+      runEventEntry('1-2', 'start', 'u1', 'r1'),
+    ]);
+    const ttlOf = (eventId: string) => redis.client.pttl(`${keys.shardBase(shard)}d:u1:${eventId}`);
+    const runTtl = settings.runs.ttlMs;
+    expect(await ttlOf('tok')).toBeLessThanOrEqual(runTtl + runTtl / 16);
+    expect(await ttlOf('tok')).toBeGreaterThan(runTtl - 1000);
+    expect(await ttlOf('start')).toBeGreaterThan(86_400_000 - 1000);
+  });
+
   it('starts a stream text afresh at its first chunk, over a text left by an expired run', async () => {
     const { keys, persist } = await sequencer('leftover', 'u1');
     // A text started between TTL refreshes outlives its run's hash by up to a second.
