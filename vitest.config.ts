@@ -34,6 +34,11 @@ export default defineConfig({
                   'scripts/test/**',
                   // Measures one server's used_memory.
                   '**/run-memory.int.test.ts',
+                  // The browser sees no topology; the stall job's script runs
+                  // on the cluster in emit-stalls.int.test.ts, and its waits
+                  // (silences of RUN_STALL_MS) would double CI time for nothing.
+                  '**/demo.browser.int.test.ts',
+                  '**/run-stalls.int.test.ts',
                 ]
               : []),
           ],
