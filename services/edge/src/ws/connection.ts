@@ -268,8 +268,7 @@ export class Connection {
   ): boolean {
     this.flushOutbox(now);
     if (!this.sendControl(frame, now)) return false;
-    const runs = (this.runs ??= new RunCursors());
-    const { release, oweAgain } = runs.snapshotSent(runId, chunks);
+    const { release, oweAgain } = this.runCursors().snapshotSent(runId, chunks);
     if (oweAgain) this.oweSnapshot(runId);
     if (release.length > 0) {
       const dirty: Connection[] = [];
@@ -281,7 +280,7 @@ export class Connection {
 
   /** A snapshot read of `runId` starts (a client's `sync`): its appends are held until it is sent. */
   beginSnapshotRead(runId: string): void {
-    (this.runs ??= new RunCursors()).startRead(runId);
+    this.runCursors().startRead(runId);
   }
 
   /** The runs this connection owes a snapshot of; they count as being read from here on. */
@@ -296,16 +295,19 @@ export class Connection {
     return false;
   }
 
+  private runCursors(): RunCursors {
+    return (this.runs ??= new RunCursors());
+  }
+
   private oweSnapshot(runId: string): void {
-    const runs = (this.runs ??= new RunCursors());
-    if (!runs.owe(runId) || this.servingSnapshots) return;
+    if (!this.runCursors().owe(runId) || this.servingSnapshots) return;
     this.servingSnapshots = true;
     this.shared.serveOwedSnapshots(this);
   }
 
   /** Appends dropped from the live queue: a snapshot is owed for those the client lacks. */
   private oweSnapshotsFor(dropped: readonly InboxAppend[]): void {
-    const runs = (this.runs ??= new RunCursors());
+    const runs = this.runCursors();
     for (const append of dropped) {
       if (runs.admit(append) === Admission.Send) this.oweSnapshot(append.runId);
     }
@@ -446,8 +448,9 @@ export class Connection {
       }
     }
     if (append !== undefined) {
-      const admission = (this.runs ??= new RunCursors()).admit(append);
-      if (admission === Admission.Hold) this.runs.hold(frame, append);
+      const runs = this.runCursors();
+      const admission = runs.admit(append);
+      if (admission === Admission.Hold) runs.hold(frame, append);
       if (admission !== Admission.Send) return;
     }
     const ws = this.ws;
