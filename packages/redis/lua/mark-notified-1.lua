@@ -1,6 +1,6 @@
 --[[
   Records that the "not acknowledged" webhook covered the user's critical
-  events up to seq, so they are reported once. Like record-ack, it never
+  events up to seq, so they are reported once. Like record-acks, it never
   writes to a history that no longer exists.
 
   Input:

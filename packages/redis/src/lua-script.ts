@@ -50,7 +50,7 @@ export const Scripts = {
   renewLease: new LuaScript('renew-lease-1.lua'),
   releaseLease: new LuaScript('release-lease-1.lua'),
   publishUpstream: new LuaScript('publish-upstream-2.lua'),
-  recordAck: new LuaScript('record-ack-1.lua'),
+  recordAcks: new LuaScript('record-acks-1.lua'),
   markNotified: new LuaScript('mark-notified-1.lua'),
   readHistory: new LuaScript('read-history-2.lua'),
   rotateEpochs: new LuaScript('rotate-epochs-1.lua'),

@@ -123,15 +123,52 @@ export async function closeSession(
   return Number(await Scripts.closeSession.run(client, [keys.userRoutes(userId)], [nodeId]));
 }
 
+/** Users per record-acks call: bounds a call's arguments and how long it holds Redis. */
+export const RECORD_ACKS_MAX_USERS = 500;
+
+export interface RecordAcksResult {
+  /** Positions that moved. */
+  moved: number;
+  /** Positions whose call failed: not written (the user's next ack writes again). */
+  failed: number;
+}
+
 /**
- * Moves the user's acknowledged position (any connection's cumulative ack).
- * Read by the buffer's "not acknowledged" webhook job.
+ * Moves users' acknowledged positions (each a cumulative ack of any of the
+ * user's connections), read by the buffer's "not acknowledged" webhook job.
+ * One record-acks-1.lua call per shard (one more per RECORD_ACKS_MAX_USERS
+ * users of a shard), all sent at once: a call's keys share the shard's slot,
+ * so it routes on a Redis Cluster, and a failed call loses only its own
+ * users' writes.
  */
-export async function recordAck(
+export async function recordAcks(
   client: RedisClient,
   keys: KeyLayout,
-  userId: string,
-  seq: number,
-): Promise<boolean> {
-  return (await Scripts.recordAck.run(client, [keys.userMeta(userId)], [seq])) === 1;
+  positions: Iterable<readonly [userId: string, seq: number]>,
+): Promise<RecordAcksResult> {
+  const result: RecordAcksResult = { moved: 0, failed: 0 };
+  const calls: Array<Promise<void>> = [];
+  const send = (args: string[]): void => {
+    calls.push(
+      Scripts.recordAcks.run(client, [args[0] as string], args).then(
+        (moved) => void (result.moved += Number(moved)),
+        () => void (result.failed += args.length / 2),
+      ),
+    );
+  };
+  // shard -> (meta key, seq) pairs not sent yet
+  const byShard = new Map<number, string[]>();
+  for (const [userId, seq] of positions) {
+    const shard = keys.shardOf(userId);
+    let args = byShard.get(shard);
+    if (!args) byShard.set(shard, (args = []));
+    args.push(keys.userMeta(userId), String(seq));
+    if (args.length === RECORD_ACKS_MAX_USERS * 2) {
+      send(args);
+      byShard.delete(shard);
+    }
+  }
+  for (const args of byShard.values()) send(args);
+  await Promise.all(calls);
+  return result;
 }

@@ -54,4 +54,4 @@ export {
   type IngestUntilAcceptedOptions,
   type IngestUntilAcceptedResult,
 } from './ingest-until-accepted.js';
-export { countKeys, usedMemory } from './redis-usage.js';
+export { countKeys, scriptRuns, usedMemory } from './redis-usage.js';

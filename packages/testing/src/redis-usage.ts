@@ -32,3 +32,20 @@ export async function usedMemory(client: Redis | Cluster): Promise<number> {
   }
   return total;
 }
+
+/**
+ * Script calls that ran without error (EVAL and EVALSHA in INFO
+ * commandstats), summed over every master: what a test counts to check how
+ * many round trips of scripts a step cost.
+ */
+export async function scriptRuns(client: Redis | Cluster): Promise<number> {
+  let total = 0;
+  for (const node of dataNodes(client)) {
+    const stats = await node.info('commandstats');
+    for (const command of ['eval', 'evalsha']) {
+      const line = new RegExp(`cmdstat_${command}:calls=(\\d+).*failed_calls=(\\d+)`).exec(stats);
+      if (line) total += Number(line[1]) - Number(line[2]);
+    }
+  }
+  return total;
+}

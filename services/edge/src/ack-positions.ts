@@ -1,4 +1,9 @@
-import { type KeyLayout, type RedisClient, recordAck } from '@agentwire/redis';
+import {
+  type KeyLayout,
+  type RecordAcksResult,
+  type RedisClient,
+  recordAcks,
+} from '@agentwire/redis';
 
 export interface AckPositionsOptions {
   client: RedisClient;
@@ -11,10 +16,11 @@ export interface AckPositionsOptions {
 /**
  * Each user's acknowledged position (the "not acknowledged by any
  * connection" webhook reads it), kept in memory and written at most once
- * per interval per user, every write of a tick in one auto-pipelined round
- * trip. An ack frame then costs a map update instead of a script call: the
- * webhook's timing coarsens by at most one interval, which its window
- * (UNACKED_AFTER_MS, 30 s by default) makes invisible.
+ * per interval per user, in one script call per shard (recordAcks): a
+ * tick costs per shard, not per user who acked. An ack frame then costs a
+ * map update instead of a script call: the webhook's timing coarsens by at
+ * most one interval, which its window (UNACKED_AFTER_MS, 30 s by default)
+ * makes invisible.
  */
 export class AckPositions {
   /** userId -> highest acked seq not yet written. Bounded by the users acking within one interval. */
@@ -36,16 +42,14 @@ export class AckPositions {
     if (known === undefined || seq > known) this.pending.set(userId, seq);
   }
 
-  /** Writes every remembered position; failures are dropped (the next ack writes it again). */
-  async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
+  /**
+   * Writes every remembered position; failures are dropped (the next ack
+   * writes it again) and cost only the users of the failed call.
+   */
+  async flush(): Promise<RecordAcksResult> {
+    if (this.pending.size === 0) return { moved: 0, failed: 0 };
     const batch = this.pending;
     this.pending = new Map();
-    const { client, keys } = this.options;
-    const writes: Array<Promise<unknown>> = [];
-    for (const [userId, seq] of batch) {
-      writes.push(recordAck(client, keys, userId, seq).catch(() => undefined));
-    }
-    await Promise.all(writes);
+    return recordAcks(this.options.client, this.options.keys, batch);
   }
 }
