@@ -156,61 +156,69 @@ local function frameOf(seq, chunk, body)
   return '{"type":"event",' .. body
 end
 
--- Per-run state read once per call and written once at its end.
+-- Per-run state read once per call and written once at its end. Most
+-- events of a run only move its `updated`: their run is read with one
+-- HMGET of the scalar fields; the per-stream fields (chunks, bytes,
+-- truncation) are read only for what needs them (appends, the end, and
+-- the TTL extension of the texts), at most once per call.
 local runs = {}
 local runList = {}
-local function runState(user, runId)
+local scalarFields = { 'status', 'started', 'updated', 'stalls', 'refreshed', 'extended' }
+
+local function loadStreams(run)
+  if run.streamsLoaded then
+    return
+  end
+  run.streamsLoaded = true
+  local fields = redis.call('HGETALL', run.key)
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    local prefix = string.sub(name, 1, 2)
+    if prefix == 'c:' then
+      run.chunks[string.sub(name, 3)] = tonumber(fields[i + 1])
+    elseif prefix == 'x:' then
+      run.truncated[string.sub(name, 3)] = true
+    elseif prefix == 'b:' then
+      run.lengths[string.sub(name, 3)] = tonumber(fields[i + 1])
+    end
+  end
+end
+
+local function runState(user, runId, needStreams)
   local runKey = user.shardBase .. 'r|' .. user.userId .. '|' .. runId
   local run = runs[runKey]
   if run == nil then
-    local fields = redis.call('HGETALL', runKey)
+    local values = redis.call('HMGET', runKey, unpack(scalarFields))
     run = {
       key = runKey,
       user = user,
       runId = runId,
-      status = false,
-      started = 0,
-      updated = 0,
-      stalls = 0,
-      refreshed = 0,
-      extended = 0,
+      status = values[1] or false,
+      started = tonumber(values[2] or '0'),
+      updated = tonumber(values[3] or '0'),
+      stalls = tonumber(values[4] or '0'),
+      refreshed = tonumber(values[5] or '0'),
+      extended = tonumber(values[6] or '0'),
       chunks = {},
       truncated = {},
       -- Per stream: bytes stored (as the hash says, then as this call makes it).
       lengths = {},
       pending = {},
+      streamsLoaded = false,
       wasRunning = false,
       wasLive = false,
       created = false,
       evicted = false,
     }
-    for i = 1, #fields, 2 do
-      local name = fields[i]
-      local value = fields[i + 1]
-      if name == 'status' then
-        run.status = value
-      elseif name == 'started' then
-        run.started = tonumber(value)
-      elseif name == 'updated' then
-        run.updated = tonumber(value)
-      elseif name == 'stalls' then
-        run.stalls = tonumber(value)
-      elseif name == 'refreshed' then
-        run.refreshed = tonumber(value)
-      elseif name == 'extended' then
-        run.extended = tonumber(value)
-      elseif string.sub(name, 1, 2) == 'c:' then
-        run.chunks[string.sub(name, 3)] = tonumber(value)
-      elseif string.sub(name, 1, 2) == 'x:' then
-        run.truncated[string.sub(name, 3)] = true
-      elseif string.sub(name, 1, 2) == 'b:' then
-        run.lengths[string.sub(name, 3)] = tonumber(value)
-      end
-    end
     run.wasRunning = run.status == 'running'
     run.wasLive = run.wasRunning or run.status == 'stalled'
+    run.loadedStatus = run.status
+    run.loadedStalls = run.stalls
     runs[runKey] = run
     runList[#runList + 1] = run
+  end
+  if needStreams then
+    loadStreams(run)
   end
   return run
 end
@@ -317,8 +325,19 @@ local function writeRun(run)
   local liveKey = base .. 'live|' .. user.userId
   local refresh = run.created or now - run.refreshed >= refreshMs
   local extend = run.created or now - run.extended >= runRefreshMs
-  local fields = { 'status', run.status, 'started', run.started, 'updated', run.updated,
-    'stalls', run.stalls }
+  if extend then
+    -- The texts' TTLs are extended with the run's: their streams are needed.
+    loadStreams(run)
+  end
+  local fields = { 'updated', run.updated }
+  if run.created or run.status ~= run.loadedStatus or run.stalls ~= run.loadedStalls then
+    fields[3] = 'status'
+    fields[4] = run.status
+    fields[5] = 'started'
+    fields[6] = run.started
+    fields[7] = 'stalls'
+    fields[8] = run.stalls
+  end
   if refresh then
     fields[#fields + 1] = 'refreshed'
     fields[#fields + 1] = now
@@ -439,7 +458,8 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
   local user = userState(base, userId)
   local run = nil
   if runId ~= '' then
-    run = runState(user, runId)
+    -- Appends and the end need the run's streams; other events only its scalars.
+    run = runState(user, runId, runKind == 'a' or runKind == 'e')
   else
     runKind = ''
   end
