@@ -38,6 +38,10 @@ interface ClientFrameFields {
   runId?: unknown;
 }
 
+/** Tries of one GET /v1/runs/{runId} sync, the first included. */
+const SYNC_ATTEMPTS = 5;
+const SYNC_RETRY_BASE_MS = 250;
+
 /**
  * The SSE transport behind the WebSocket interface the client is written
  * against (protocol.md section 10), so both transports share one client:
@@ -49,8 +53,10 @@ interface ClientFrameFields {
  * - `ack` is POST /v1/ack, `publish` is POST /v1/publish, whose answer comes
  *   back as the `accepted` or `error` frame a WebSocket would have carried;
  * - `sync` is GET /v1/runs/{runId}: its 200 is the `snapshot` frame, a 404
- *   (run not retained) becomes a snapshot with status `unknown`; on any other
- *   answer nothing comes back and the client asks again later;
+ *   (run not retained) becomes a snapshot with status `unknown`; a lost
+ *   answer, a 429 or a 5xx is asked again (SYNC_ATTEMPTS in all, backing off)
+ *   while the stream lasts, and the run store asks again on the run's next
+ *   event or welcome;
  * - a refused stream's HTTP status becomes the close code a WebSocket
  *   would have been closed with (401 -> 4001, 429 -> 4008, 400 -> 4400),
  *   a stream that ends after `reconnect` closes with 4503, any other end
@@ -200,9 +206,20 @@ export class SseSocket implements WebSocketLike {
     );
   }
 
-  #sync(runId: string): void {
+  #sync(runId: string, attempt = 0): void {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#token !== '') headers.authorization = `Bearer ${this.#token}`;
+    // A run that has ended sends no next event to ask again on: a lost
+    // answer is asked for again here, a few times, while the stream lasts.
+    const retry = (): void => {
+      if (this.readyState !== OPEN || attempt + 1 >= SYNC_ATTEMPTS) return;
+      setTimeout(
+        () => {
+          if (this.readyState === OPEN) this.#sync(runId, attempt + 1);
+        },
+        SYNC_RETRY_BASE_MS * 2 ** attempt,
+      );
+    };
     this.#options
       .fetch(`${this.#endpoints.runs}${encodeURIComponent(runId)}`, { headers, cache: 'no-store' })
       .then(async (response) => {
@@ -218,12 +235,10 @@ export class SseSocket implements WebSocketLike {
               streams: {},
             };
             this.#deliver(JSON.stringify(unknown));
-          }
+          } else if (response.status === 429 || response.status >= 500) retry();
         }
       })
-      .catch(() => {
-        // No answer: the run store asks again on the run's next event or welcome.
-      });
+      .catch(retry);
   }
 
   #post(url: string, body: string): Promise<Response> {

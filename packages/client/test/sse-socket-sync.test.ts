@@ -49,7 +49,7 @@ describe('SSE transport: sync', () => {
     socket.close();
   });
 
-  it('turns a 404 into an unknown snapshot and sends nothing on other failures', async () => {
+  it('turns a 404 into an unknown snapshot and delivers nothing for other failures', async () => {
     const { socket, received } = await openSocket({
       gone: () => Response.json({ error: 'not_found' }, { status: 404 }),
       busy: () => Response.json({ error: 'unavailable' }, { status: 503 }),
@@ -62,5 +62,65 @@ describe('SSE transport: sync', () => {
       { type: 'snapshot', runId: 'gone', status: 'unknown', streams: {} },
     ]);
     socket.close();
+  });
+
+  it('asks again, backing off, when the answer is lost or the edge is busy, until one arrives', async () => {
+    vi.useFakeTimers();
+    try {
+      const snapshot = snapshotFrame('ended', { answer: { text: 'Hello', chunks: 2 } }, 'r1');
+      const answers: Array<() => Response> = [
+        () => {
+          throw new Error('connection cut');
+        },
+        () => Response.json({ error: 'unavailable' }, { status: 503 }),
+        () => Response.json(snapshot),
+      ];
+      let asked = 0;
+      const { socket, received } = await openSocket({
+        r1: () => (answers[asked++] as () => Response)(),
+      });
+      socket.send(JSON.stringify({ type: 'sync', runId: 'r1' }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(asked).toBe(1);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(asked).toBe(2);
+      // Backing off: the third try comes 500 ms after the second.
+      await vi.advanceTimersByTimeAsync(499);
+      expect(asked).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(asked).toBe(3);
+      expect(received.map((d) => JSON.parse(d) as SnapshotFrame)).toEqual([snapshot]);
+      // Answered: no more tries.
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(asked).toBe(3);
+      socket.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stops asking after five tries, and at once when the stream closes', async () => {
+    vi.useFakeTimers();
+    try {
+      let asked = 0;
+      const { socket } = await openSocket({
+        busy: () => {
+          asked++;
+          return Response.json({ error: 'unavailable' }, { status: 503 });
+        },
+      });
+      socket.send(JSON.stringify({ type: 'sync', runId: 'busy' }));
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(asked).toBe(5);
+
+      socket.send(JSON.stringify({ type: 'sync', runId: 'busy' }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(asked).toBe(6);
+      socket.close();
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(asked).toBe(6);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -17,6 +17,13 @@
   other slots may be touched (a single Redis) and no replication wait must
   come between persisting and forwarding.
 
+  Read mode (forwarding mode only, a negative entry count -C for a shard):
+  the script reads up to C new entries of the shard's ingest stream itself
+  (XREADGROUP ... NOACK) instead of taking them as arguments. Reading,
+  persisting and forwarding are then one atomic step, and the event bodies
+  never travel to the buffer and back (profiled: a third of the buffer's
+  CPU was writing them back as arguments).
+
   Input:
     KEYS[1]  lease key of the first shard of the call (routes the call)
     ARGV[1]  now (ms)
@@ -34,16 +41,18 @@
     ARGV[13] RUN_STALL_MS: 0 when stall detection is off (then the shard's
              running set is not kept)
     ARGV[14] number of shards in the call, S
+    ARGV[15] consumer name in the group (read mode), else ''
     then per shard, S times:
       key base ("aw:{s3}:"), lease key, lease value ("owner|token"),
       ingest stream key, history mark the caller last saw for the shard
-      ('' when unknown), entry count N, extra ack count M,
+      ('' when unknown), entry count N (-C: read mode, up to C entries,
+      then N = 0), extra ack count M,
       N x 9 values (entryId, eventId, userId, critical 1/0, body, runId or
       '', run kind ('' any event, 'e' run end, 'a' append, 's' run_stalled),
       stream, text (appends) or the last event time (run_stalled)),
       M entry ids to acknowledge without processing (malformed entries)
 
-  Output: { shards, statuses, forwards }
+  Output: { shards, statuses, forwards, reads }
     shards    per shard of the call, two values: code and mark. Code 0: done,
               mark is the shard's history mark after the call. Code -1
               (fenced): the lease is not held; code -3 (history lost): the
@@ -54,9 +63,13 @@
     forwards  per accepted entry of done shards: shard index (1-based in the
               call), seq (0 when not critical), frame, epoch, userId, chunk
               (0 when not an append), runId, stream, routeCount, node ids...
-              In forwarding mode only critical entries, with frame '' and no
-              nodes (the caller remembers what it wrote, for the history
-              mark).
+              In forwarding mode instead: shard index and userId, once per
+              user with a critical event accepted (the caller remembers
+              whose logs it wrote, for the history mark).
+    reads     per read-mode shard, three values: entries read, of those
+              skipped as malformed, and the id to wait for newer entries
+              after (the last read, else the stream's newest; '' when the
+              shard was not done)
 
   Runs (protocol.md section 9): an event that ends a run carries the run's
   final chunk count per stream (`runChunks`). An append gets the next chunk of its (user,
@@ -96,6 +109,7 @@ local runMaxPerUser = tonumber(ARGV[11])
 local runTtlMs = tonumber(ARGV[12])
 local runStallMs = tonumber(ARGV[13])
 local shardCount = tonumber(ARGV[14])
+local consumer = ARGV[15]
 local forwarding = inboxPrefix ~= ''
 
 local cutoff = now - retentionMs
@@ -142,61 +156,69 @@ local function frameOf(seq, chunk, body)
   return '{"type":"event",' .. body
 end
 
--- Per-run state read once per call and written once at its end.
+-- Per-run state read once per call and written once at its end. Most
+-- events of a run only move its `updated`: their run is read with one
+-- HMGET of the scalar fields; the per-stream fields (chunks, bytes,
+-- truncation) are read only for what needs them (appends, the end, and
+-- the TTL extension of the texts), at most once per call.
 local runs = {}
 local runList = {}
-local function runState(user, runId)
+local scalarFields = { 'status', 'started', 'updated', 'stalls', 'refreshed', 'extended' }
+
+local function loadStreams(run)
+  if run.streamsLoaded then
+    return
+  end
+  run.streamsLoaded = true
+  local fields = redis.call('HGETALL', run.key)
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    local prefix = string.sub(name, 1, 2)
+    if prefix == 'c:' then
+      run.chunks[string.sub(name, 3)] = tonumber(fields[i + 1])
+    elseif prefix == 'x:' then
+      run.truncated[string.sub(name, 3)] = true
+    elseif prefix == 'b:' then
+      run.lengths[string.sub(name, 3)] = tonumber(fields[i + 1])
+    end
+  end
+end
+
+local function runState(user, runId, needStreams)
   local runKey = user.shardBase .. 'r|' .. user.userId .. '|' .. runId
   local run = runs[runKey]
   if run == nil then
-    local fields = redis.call('HGETALL', runKey)
+    local values = redis.call('HMGET', runKey, unpack(scalarFields))
     run = {
       key = runKey,
       user = user,
       runId = runId,
-      status = false,
-      started = 0,
-      updated = 0,
-      stalls = 0,
-      refreshed = 0,
-      extended = 0,
+      status = values[1] or false,
+      started = tonumber(values[2] or '0'),
+      updated = tonumber(values[3] or '0'),
+      stalls = tonumber(values[4] or '0'),
+      refreshed = tonumber(values[5] or '0'),
+      extended = tonumber(values[6] or '0'),
       chunks = {},
       truncated = {},
       -- Per stream: bytes stored (as the hash says, then as this call makes it).
       lengths = {},
       pending = {},
+      streamsLoaded = false,
       wasRunning = false,
       wasLive = false,
       created = false,
       evicted = false,
     }
-    for i = 1, #fields, 2 do
-      local name = fields[i]
-      local value = fields[i + 1]
-      if name == 'status' then
-        run.status = value
-      elseif name == 'started' then
-        run.started = tonumber(value)
-      elseif name == 'updated' then
-        run.updated = tonumber(value)
-      elseif name == 'stalls' then
-        run.stalls = tonumber(value)
-      elseif name == 'refreshed' then
-        run.refreshed = tonumber(value)
-      elseif name == 'extended' then
-        run.extended = tonumber(value)
-      elseif string.sub(name, 1, 2) == 'c:' then
-        run.chunks[string.sub(name, 3)] = tonumber(value)
-      elseif string.sub(name, 1, 2) == 'x:' then
-        run.truncated[string.sub(name, 3)] = true
-      elseif string.sub(name, 1, 2) == 'b:' then
-        run.lengths[string.sub(name, 3)] = tonumber(value)
-      end
-    end
     run.wasRunning = run.status == 'running'
     run.wasLive = run.wasRunning or run.status == 'stalled'
+    run.loadedStatus = run.status
+    run.loadedStalls = run.stalls
     runs[runKey] = run
     runList[#runList + 1] = run
+  end
+  if needStreams then
+    loadStreams(run)
   end
   return run
 end
@@ -303,8 +325,19 @@ local function writeRun(run)
   local liveKey = base .. 'live|' .. user.userId
   local refresh = run.created or now - run.refreshed >= refreshMs
   local extend = run.created or now - run.extended >= runRefreshMs
-  local fields = { 'status', run.status, 'started', run.started, 'updated', run.updated,
-    'stalls', run.stalls }
+  if extend then
+    -- The texts' TTLs are extended with the run's: their streams are needed.
+    loadStreams(run)
+  end
+  local fields = { 'updated', run.updated }
+  if run.created or run.status ~= run.loadedStatus or run.stalls ~= run.loadedStalls then
+    fields[3] = 'status'
+    fields[4] = run.status
+    fields[5] = 'started'
+    fields[6] = run.started
+    fields[7] = 'stalls'
+    fields[8] = run.stalls
+  end
   if refresh then
     fields[#fields + 1] = 'refreshed'
     fields[#fields + 1] = now
@@ -409,13 +442,168 @@ end
 
 local shardResults = {}
 local statuses = {}
--- Accepted entries in input order: { seq, body, user, shard index }.
+-- Accepted entries in input order: { seq, body, user, shard index, chunk,
+-- runId, stream, frame (critical: as the log has it) }.
 local accepted = {}
 local acks = {}
 -- Per shard done: { history key, appended anything }.
 local marks = {}
+-- Read mode, per shard of the call that reads: count read, count skipped, last id.
+local reads = {}
 
-local at = 15
+-- One entry of a shard whose lease and mark were checked: dedupe, seq or
+-- chunk, log, run. `ids` collects the entry ids to acknowledge.
+local function processEntry(s, base, mark, entryId, eventId, userId, critical, body, runId,
+    runKind, stream, text)
+  local user = userState(base, userId)
+  local run = nil
+  if runId ~= '' then
+    -- Appends and the end need the run's streams; other events only its scalars.
+    run = runState(user, runId, runKind == 'a' or runKind == 'e')
+  else
+    runKind = ''
+  end
+  local status = 1
+  local seq = 0
+  local chunk = 0
+  -- The frame as the log stores it, reused for the inboxes.
+  local frame = nil
+  if runKind == 's' and (run.status ~= 'running' or run.updated ~= tonumber(text)) then
+    -- A run_stalled overtaken by an event of the run (or its end): moot,
+    -- acknowledged and dropped. No dedupe key, so the next stall may use its id.
+    status = 0
+    if run.status == 'running' and runStallMs > 0 then
+      -- The stall job took the run out of its index when it sent this one.
+      redis.call('ZADD', base .. 'running', run.updated, userId .. '|' .. runId)
+    end
+  else
+    local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
+    -- Critical events remember their seq, appends their chunk.
+    local candidate = 0
+    if critical then
+      candidate = user.seq + 1
+    elseif runKind == 'a' then
+      candidate = (run.chunks[stream] or 0) + 1
+    end
+    -- One call both claims the id and tells whether it was seen before.
+    local window = dedupeMs
+    if runKind == 'a' then
+      window = appendDedupeMs
+    end
+    local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', window)
+    if seen then
+      local sep = string.find(seen, ' ', 1, true)
+      if string.sub(seen, 1, sep - 1) == entryId then
+        -- Same stream entry again: a crash came between persist and ack. Forward again.
+        status = 2
+        local number = tonumber(string.sub(seen, sep + 1))
+        if critical then
+          seq = number
+        elseif runKind == 'a' then
+          chunk = number
+        end
+      else
+        status = 0
+      end
+    else
+      if critical then
+        if not user.epoch then
+          user.epoch = freshEpoch
+        end
+        seq = candidate
+        user.seq = seq
+        user.appended = true
+        mark[2] = true
+        if runKind == 'e' then
+          body = runChunksField(run) .. body
+        end
+        frame = frameOf(seq, 0, body)
+        redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
+          'f', frame, 't', now)
+      end
+      if run then
+        if runKind == 's' then
+          run.status = 'stalled'
+          run.stalls = run.stalls + 1
+        else
+          touchRun(run)
+          if runKind == 'e' then
+            run.status = 'ended'
+          elseif runKind == 'a' then
+            chunk = candidate
+            run.chunks[stream] = chunk
+            appendText(run, stream, text)
+            -- Chunks, like seqs, must never be handed out twice: a
+            -- failover that loses appends must be detected too.
+            mark[2] = true
+          end
+        end
+        run.dirty = true
+      end
+    end
+  end
+  statuses[#statuses + 1] = status
+  if status ~= 0 then
+    accepted[#accepted + 1] = { seq, body, user, s, chunk, runId, stream, frame }
+  end
+end
+
+-- Read mode: the shard's new ingest entries, read here (NOACK: reading and
+-- persisting are one atomic step, so nothing is ever left pending). Fields
+-- by name as the edge writes them (IngestField); an entry without id, user
+-- or body was not written by an edge: skipped and counted. Returns the
+-- number read, the skipped count and the id to wait after (the last read,
+-- or the stream's newest when nothing was new).
+local function readEntries(s, base, mark, ingestKey, count)
+  local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'NOACK',
+    'STREAMS', ingestKey, '>')
+  local entries = reply and reply[1] and reply[1][2] or {}
+  local skipped = 0
+  for e = 1, #entries do
+    local entryId = entries[e][1]
+    local fields = entries[e][2]
+    local eventId, userId, body
+    local critical = false
+    local runId, runKind, stream, text = '', '', '', ''
+    for f = 1, #fields - 1, 2 do
+      local name = fields[f]
+      local value = fields[f + 1]
+      if name == 'i' then
+        eventId = value
+      elseif name == 'u' then
+        userId = value
+      elseif name == 'c' then
+        critical = value == '1'
+      elseif name == 'b' then
+        body = value
+      elseif name == 'r' then
+        runId = value
+      elseif name == 'k' then
+        runKind = value
+      elseif name == 'n' then
+        stream = value
+      elseif name == 'a' or name == 'l' then
+        text = value
+      end
+    end
+    if eventId and eventId ~= '' and userId and userId ~= '' and body and body ~= '' then
+      processEntry(s, base, mark, entryId, eventId, userId, critical, body, runId, runKind, stream,
+        text)
+    else
+      skipped = skipped + 1
+    end
+  end
+  local lastId
+  if #entries > 0 then
+    lastId = entries[#entries][1]
+  else
+    local newest = redis.call('XREVRANGE', ingestKey, '+', '-', 'COUNT', 1)
+    lastId = newest[1] and newest[1][1] or '0-0'
+  end
+  return #entries, skipped, lastId
+end
+
+local at = 16
 for s = 1, shardCount do
   local base = ARGV[at]
   local leaseKey = ARGV[at + 1]
@@ -425,6 +613,14 @@ for s = 1, shardCount do
   local entryCount = tonumber(ARGV[at + 5])
   local extraAcks = tonumber(ARGV[at + 6])
   local first = at + 7
+  local readCount = 0
+  if entryCount < 0 then
+    if not forwarding then
+      return redis.error_reply('ERR persist-batch: read mode needs forwarding mode')
+    end
+    readCount = -entryCount
+    entryCount = 0
+  end
   local afterEntries = first + entryCount * 9
   at = afterEntries + extraAcks
 
@@ -444,112 +640,29 @@ for s = 1, shardCount do
   if code == 0 then
     local mark = { historyKey, false, #shardResults }
     marks[#marks + 1] = mark
-    local ids = {}
-    for i = first, afterEntries - 1, 9 do
-      local entryId = ARGV[i]
-      local eventId = ARGV[i + 1]
-      local userId = ARGV[i + 2]
-      local critical = ARGV[i + 3] == '1'
-      local body = ARGV[i + 4]
-      local runId = ARGV[i + 5]
-      local runKind = ARGV[i + 6]
-      local stream = ARGV[i + 7]
-      local text = ARGV[i + 8]
-      ids[#ids + 1] = entryId
-      local user = userState(base, userId)
-      local run = nil
-      if runId ~= '' then
-        run = runState(user, runId)
-      else
-        runKind = ''
+    if readCount > 0 then
+      local read, skipped, lastId = readEntries(s, base, mark, ingestKey, readCount)
+      reads[#reads + 1] = read
+      reads[#reads + 1] = skipped
+      reads[#reads + 1] = lastId
+    else
+      local ids = {}
+      for i = first, afterEntries - 1, 9 do
+        ids[#ids + 1] = ARGV[i]
+        processEntry(s, base, mark, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3] == '1',
+          ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8])
       end
-      local status = 1
-      local seq = 0
-      local chunk = 0
-      if runKind == 's' and (run.status ~= 'running' or run.updated ~= tonumber(text)) then
-        -- A run_stalled overtaken by an event of the run (or its end): moot,
-        -- acknowledged and dropped. No dedupe key, so the next stall may use its id.
-        status = 0
-        if run.status == 'running' and runStallMs > 0 then
-          -- The stall job took the run out of its index when it sent this one.
-          redis.call('ZADD', base .. 'running', run.updated, userId .. '|' .. runId)
-        end
-      else
-        local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
-        -- Critical events remember their seq, appends their chunk.
-        local candidate = 0
-        if critical then
-          candidate = user.seq + 1
-        elseif runKind == 'a' then
-          candidate = (run.chunks[stream] or 0) + 1
-        end
-        -- One call both claims the id and tells whether it was seen before.
-        local window = dedupeMs
-        if runKind == 'a' then
-          window = appendDedupeMs
-        end
-        local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', window)
-        if seen then
-          local sep = string.find(seen, ' ', 1, true)
-          if string.sub(seen, 1, sep - 1) == entryId then
-            -- Same stream entry again: a crash came between persist and ack. Forward again.
-            status = 2
-            local number = tonumber(string.sub(seen, sep + 1))
-            if critical then
-              seq = number
-            elseif runKind == 'a' then
-              chunk = number
-            end
-          else
-            status = 0
-          end
-        else
-          if critical then
-            if not user.epoch then
-              user.epoch = freshEpoch
-            end
-            seq = candidate
-            user.seq = seq
-            user.appended = true
-            mark[2] = true
-            if runKind == 'e' then
-              body = runChunksField(run) .. body
-            end
-            redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
-              'f', frameOf(seq, 0, body), 't', now)
-          end
-          if run then
-            if runKind == 's' then
-              run.status = 'stalled'
-              run.stalls = run.stalls + 1
-            else
-              touchRun(run)
-              if runKind == 'e' then
-                run.status = 'ended'
-              elseif runKind == 'a' then
-                chunk = candidate
-                run.chunks[stream] = chunk
-                appendText(run, stream, text)
-                -- Chunks, like seqs, must never be handed out twice: a
-                -- failover that loses appends must be detected too.
-                mark[2] = true
-              end
-            end
-            run.dirty = true
-          end
-        end
+      for i = afterEntries, at - 1 do
+        ids[#ids + 1] = ARGV[i]
       end
-      statuses[#statuses + 1] = status
-      if status ~= 0 then
-        accepted[#accepted + 1] = { seq, body, user, s, chunk, runId, stream }
+      if forwarding and #ids > 0 then
+        acks[#acks + 1] = { ingestKey, ids }
       end
     end
-    for i = afterEntries, at - 1 do
-      ids[#ids + 1] = ARGV[i]
-    end
-    if forwarding and #ids > 0 then
-      acks[#acks + 1] = { ingestKey, ids }
-    end
+  elseif readCount > 0 then
+    reads[#reads + 1] = 0
+    reads[#reads + 1] = 0
+    reads[#reads + 1] = ''
   end
 end
 
@@ -594,7 +707,7 @@ for r = 1, #accepted do
   local seq = item[1]
   local user = item[3]
   local chunk = item[5]
-  local frame = frameOf(seq, chunk, item[2])
+  local frame = item[8] or frameOf(seq, chunk, item[2])
   local epoch = user.epoch or ''
   local nodes = user.nodes
   if forwarding then
@@ -610,16 +723,10 @@ for r = 1, #accepted do
           'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
       end
     end
-    if seq > 0 then
+    if seq > 0 and not user.reported then
+      user.reported = true
       forwards[#forwards + 1] = item[4]
-      forwards[#forwards + 1] = seq
-      forwards[#forwards + 1] = ''
-      forwards[#forwards + 1] = epoch
       forwards[#forwards + 1] = user.userId
-      forwards[#forwards + 1] = 0
-      forwards[#forwards + 1] = ''
-      forwards[#forwards + 1] = ''
-      forwards[#forwards + 1] = 0
     end
   else
     forwards[#forwards + 1] = item[4]
@@ -645,4 +752,4 @@ for a = 1, #acks do
   end
 end
 
-return { shardResults, statuses, forwards }
+return { shardResults, statuses, forwards, reads }

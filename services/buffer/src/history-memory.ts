@@ -28,24 +28,19 @@ export class ShardHistoryMemory {
   }
 
   /**
-   * Hot path (once per batch): the batch left the shard at `mark`; its
-   * critical events (seq > 0) appended to their users' logs.
+   * Hot path (once per batch): the batch left the shard at `mark`; it
+   * appended critical events to the logs of `users`.
    */
-  recordBatch(
-    shard: number,
-    mark: number,
-    events: ReadonlyArray<{ userId: string; seq: number }>,
-  ): void {
+  recordBatch(shard: number, mark: number, users: readonly string[]): void {
     let memory = this.shards.get(shard);
     if (memory === undefined) {
       memory = { mark, users: new Map(), evictedMark: 0 };
       this.shards.set(shard, memory);
     }
     memory.mark = mark;
-    for (const event of events) {
-      if (event.seq === 0) continue;
-      memory.users.delete(event.userId);
-      memory.users.set(event.userId, mark);
+    for (const user of users) {
+      memory.users.delete(user);
+      memory.users.set(user, mark);
     }
     while (memory.users.size > USERS_PER_SHARD) {
       const [oldest, oldestMark] = memory.users.entries().next().value as [string, number];

@@ -42,11 +42,25 @@ export interface ShardBatch {
   skipped: readonly string[];
 }
 
+/**
+ * Read mode (forwarding only): the script reads up to `count` new entries of
+ * the shard's ingest stream itself, so reading, persisting and forwarding
+ * are one atomic step and no body travels to the buffer and back.
+ */
+export interface ShardRead {
+  shard: number;
+  leaseValue: string;
+  expectedMark?: number | undefined;
+  count: number;
+}
+
 /** Forwarding inside the script (see persist-batch-1.lua): inboxes and XACK in one step. */
 export interface ScriptForwarding {
   inboxMaxLen: number;
   /** Consumer group of the ingest streams. */
   group: string;
+  /** The group's consumer name: required by read mode. */
+  consumer?: string;
 }
 
 export interface PersistSettings {
@@ -75,12 +89,22 @@ export type ShardOutcome =
       status: 'done';
       /** The shard's history mark after the call. */
       mark: number;
-      /**
-       * What the caller still has to forward; in forwarding mode only the
-       * critical events (already forwarded), for the history memory.
-       */
+      /** Read mode only: what the script read of the shard. */
+      read?: ReadResult | undefined;
+      /** What the caller still has to forward (none in forwarding mode: the script did). */
       forwards: Forward[];
+      /** Users whose logs got a critical event of the call (for the history memory). */
+      writtenUsers: string[];
     };
+
+export interface ReadResult {
+  /** Entries read, malformed ones included. */
+  count: number;
+  /** Of those, entries skipped as malformed (not written by an edge). */
+  malformed: number;
+  /** Newer entries than this id are unread: the id to block on. */
+  lastId: string;
+}
 
 export interface ShardsOutcome {
   shards: ShardOutcome[];
@@ -98,7 +122,7 @@ export interface ShardsOutcome {
 export async function persistShards(
   client: RedisClient,
   keys: KeyLayout,
-  batches: readonly ShardBatch[],
+  batches: ReadonlyArray<ShardBatch | ShardRead>,
   settings: PersistSettings,
   freshEpoch: string,
   forwarding?: ScriptForwarding,
@@ -119,17 +143,20 @@ export async function persistShards(
     settings.runs.ttlMs,
     settings.runs.stallMs,
     batches.length,
+    forwarding?.consumer ?? '',
   ];
   for (const batch of batches) {
+    const reading = 'count' in batch;
     args.push(
       keys.shardBase(batch.shard),
       keys.lease(batch.shard),
       batch.leaseValue,
       keys.ingest(batch.shard),
       batch.expectedMark ?? '',
-      batch.entries.length,
-      forwarding ? batch.skipped.length : 0,
+      reading ? -batch.count : batch.entries.length,
+      forwarding && !reading ? batch.skipped.length : 0,
     );
+    if (reading) continue;
     for (const entry of batch.entries) {
       args.push(
         entry.entryId,
@@ -146,25 +173,69 @@ export async function persistShards(
     if (forwarding) args.push(...batch.skipped);
   }
   const firstShard = batches[0]?.shard ?? 0;
-  const [results, statuses, flat] = (await Scripts.persistBatch.run(
+  const [results, statuses, flat, reads] = (await Scripts.persistBatch.run(
     client,
     [keys.lease(firstShard)],
     args,
-  )) as [number[], number[], ScriptReply[]];
+  )) as [number[], number[], ScriptReply[], Array<number | string>];
 
-  const forwardsByIndex = parseForwards(flat);
+  const forwardsByIndex = forwarding ? new Map<number, Forward[]>() : parseForwards(flat);
+  const usersByIndex = forwarding ? parseWrittenUsers(flat) : writtenUsersOf(forwardsByIndex);
+  let readAt = 0;
   const shards: ShardOutcome[] = batches.map((batch, i) => {
+    let read: ReadResult | undefined;
+    if ('count' in batch) {
+      read = {
+        count: Number(reads[readAt]),
+        malformed: Number(reads[readAt + 1]),
+        lastId: String(reads[readAt + 2]),
+      };
+      readAt += 3;
+    }
     const code = Number(results[2 * i]);
     const mark = Number(results[2 * i + 1]);
     if (code === ScriptCode.Fenced) return { shard: batch.shard, status: 'fenced' };
     if (code === ScriptCode.HistoryLost) {
       return { shard: batch.shard, status: 'history-lost', storedMark: mark };
     }
-    return { shard: batch.shard, status: 'done', mark, forwards: forwardsByIndex.get(i) ?? [] };
+    return {
+      shard: batch.shard,
+      status: 'done',
+      mark,
+      forwards: forwardsByIndex.get(i) ?? [],
+      writtenUsers: usersByIndex.get(i) ?? [],
+      read,
+    };
   });
   let duplicates = 0;
   for (const status of statuses) if (status === 0) duplicates++;
   return { shards, processed: statuses.length - duplicates, duplicates };
+}
+
+/** Forwarding mode: the flat (shard index, userId) list, by shard. */
+function parseWrittenUsers(flat: readonly ScriptReply[]): Map<number, string[]> {
+  const byIndex = new Map<number, string[]>();
+  for (let at = 0; at + 1 < flat.length; at += 2) {
+    const index = Number(flat[at]) - 1;
+    let users = byIndex.get(index);
+    if (users === undefined) {
+      users = [];
+      byIndex.set(index, users);
+    }
+    users.push(String(flat[at + 1]));
+  }
+  return byIndex;
+}
+
+/** The users whose logs got a critical event, once each, by shard. */
+function writtenUsersOf(forwardsByIndex: ReadonlyMap<number, Forward[]>): Map<number, string[]> {
+  const byIndex = new Map<number, string[]>();
+  for (const [index, forwards] of forwardsByIndex) {
+    const users = new Set<string>();
+    for (const forward of forwards) if (forward.seq > 0) users.add(forward.userId);
+    byIndex.set(index, [...users]);
+  }
+  return byIndex;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type Forward,
   type PersistSettings,
   type ShardBatch,
+  type ShardRead,
   persistShards,
 } from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
@@ -65,6 +66,11 @@ interface Member {
   /** Pending entries (a previous owner's, or ours after a failure) come first. */
   pendingFirst: boolean;
   lastClaim: number;
+  /**
+   * Read mode: entries newer than this id are unread (the script's last
+   * answer for the shard); undefined until the script has read it once.
+   */
+  readAfter: string | undefined;
 }
 
 /**
@@ -107,6 +113,8 @@ export class ShardConsumer {
    * processed: the pending list is drained first, in order.
    */
   private connectionLosses = 0;
+  /** Read mode: the last script call read a full COUNT of some shard, so call again at once. */
+  private moreToRead = false;
 
   constructor(private readonly options: ShardConsumerOptions) {
     this.blockMs = Math.max(50, Math.min(2000, Math.floor(options.leaseTtlMs / 4)));
@@ -123,6 +131,7 @@ export class ShardConsumer {
       stream: this.options.keys.ingest(lease.shard),
       pendingFirst: true,
       lastClaim: 0,
+      readAfter: undefined,
     });
     this.interrupt();
   }
@@ -141,7 +150,7 @@ export class ShardConsumer {
     blocking.on('error', () => undefined);
     const onLost = (): void => {
       this.connectionLosses++;
-      for (const member of this.members.values()) member.pendingFirst = true;
+      this.forgetReadPositions();
     };
     blocking.on('close', () => {
       this.blockingId = undefined;
@@ -175,7 +184,7 @@ export class ShardConsumer {
         } catch (error) {
           if (signal.aborted) break;
           failures++;
-          for (const member of this.members.values()) member.pendingFirst = true;
+          this.forgetReadPositions();
           if (failures === 1 || failures % 50 === 0) {
             options.logger.warn(
               { err: error, shards: [...this.members.keys()] },
@@ -218,6 +227,10 @@ export class ShardConsumer {
       member.lastClaim = Date.now();
     }
     if (claiming.length > 0) return;
+    if (this.options.forwardInScript) {
+      await this.readInScript(blocking, readable, signal);
+      return;
+    }
 
     // Right after start the blocking connection may still be opening:
     // read on the shared client meanwhile instead of waiting for it.
@@ -237,6 +250,107 @@ export class ShardConsumer {
       return;
     }
     await this.processBatch(raw);
+  }
+
+  /** After a failure or a lost connection: drain pending entries, then read afresh. */
+  private forgetReadPositions(): void {
+    for (const member of this.members.values()) {
+      member.pendingFirst = true;
+      member.readAfter = undefined;
+    }
+  }
+
+  /**
+   * Read mode (forwarding in the script): the persist script reads the new
+   * entries itself. The buffer only waits, with a one-entry XREAD on every
+   * stream after the id the script last reported, when the previous call
+   * left nothing unread; under load it calls the script back to back.
+   */
+  private async readInScript(
+    blocking: RedisClient,
+    readable: Member[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!this.moreToRead && readable.every((member) => member.readAfter !== undefined)) {
+      const ownReady = blocking.status === 'ready';
+      if (ownReady && this.blockingId === undefined) {
+        this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
+      }
+      const args: Array<string | number> = ['COUNT', 1];
+      if (ownReady) args.push('BLOCK', this.blockMs);
+      args.push('STREAMS');
+      for (const member of readable) args.push(member.stream);
+      for (const member of readable) args.push(member.readAfter as string);
+      const reader = ownReady ? blocking : this.options.client;
+      const xread = reader.xread.bind(reader) as (
+        ...args: Array<string | number>
+      ) => Promise<unknown[] | null>;
+      const read = xread(...args);
+      read.catch(() => undefined); // may settle after an abort, when nobody waits for it
+      const woke = await Promise.race([read, this.aborted]);
+      if (signal.aborted) return;
+      if (woke === null || woke === undefined) {
+        if (!ownReady) await sleepUnlessAborted(10, signal);
+        return;
+      }
+    }
+    await this.persistRead(readable);
+  }
+
+  /** Hot path of read mode: one script call reads, persists and forwards every readable shard. */
+  private async persistRead(readable: readonly Member[]): Promise<void> {
+    const { options } = this;
+    const count = this.countPerShard(readable.length);
+    const reads: ShardRead[] = [];
+    const members = new Map<number, Member>();
+    for (const member of readable) {
+      const leaseValue = member.lease.value;
+      if (leaseValue === undefined) continue;
+      const shard = member.lease.shard;
+      reads.push({ shard, leaseValue, expectedMark: options.history.expectedMark(shard), count });
+      members.set(shard, member);
+    }
+    this.moreToRead = false;
+    if (reads.length === 0) return;
+    const persistTimer = options.metrics.persistSeconds.startTimer();
+    const outcome = await persistShards(
+      options.client,
+      options.keys,
+      reads,
+      options.persist,
+      randomBytes(4).toString('hex'),
+      { inboxMaxLen: options.inboxMaxLen, group: CONSUMER_GROUP, consumer: options.consumerName },
+    );
+    persistTimer();
+    let malformed = 0;
+    for (const result of outcome.shards) {
+      const member = members.get(result.shard);
+      if (result.status === 'fenced') {
+        options.onFenced(result.shard);
+      } else if (result.status === 'history-lost') {
+        // Nothing of the shard was read: new epochs first, then read again.
+        await recoverLostHistory(options, result.shard, result.storedMark);
+        this.moreToRead = true;
+      } else {
+        options.history.recordBatch(result.shard, result.mark, result.writtenUsers);
+        const read = result.read;
+        if (member !== undefined && read !== undefined) {
+          member.readAfter = read.lastId;
+          malformed += read.malformed;
+          if (read.count >= count) this.moreToRead = true;
+        }
+      }
+    }
+    options.metrics.eventsProcessed.inc(outcome.processed);
+    if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
+    if (malformed > 0)
+      options.logger.warn({ count: malformed }, 'skipped malformed ingest entries');
+  }
+
+  /** COUNT per stream: about batchSize in all keeps one script call short. */
+  private countPerShard(shards: number): number {
+    const { batchSize } = this.options;
+    return Math.min(batchSize, Math.max(MIN_COUNT_PER_SHARD, Math.ceil(batchSize / shards)));
   }
 
   /** Waits for a shard to be added (or a short while, for leases to renew). */
@@ -262,12 +376,8 @@ export class ShardConsumer {
     readable: readonly Member[],
     block: boolean,
   ): Promise<Map<Member, RawStreamEntries> | undefined> {
-    const { consumerName, batchSize } = this.options;
-    // COUNT is per stream: about batchSize in all keeps one script call short.
-    const count = Math.min(
-      batchSize,
-      Math.max(MIN_COUNT_PER_SHARD, Math.ceil(batchSize / readable.length)),
-    );
+    const { consumerName } = this.options;
+    const count = this.countPerShard(readable.length);
     const args: Array<string | number> = ['GROUP', CONSUMER_GROUP, consumerName, 'COUNT', count];
     if (block) args.push('BLOCK', this.blockMs);
     args.push('STREAMS');
@@ -376,7 +486,12 @@ export class ShardConsumer {
     );
     persistTimer();
 
-    const done: Array<{ shard: number; mark: number; forwards: Forward[] }> = [];
+    const done: Array<{
+      shard: number;
+      mark: number;
+      forwards: Forward[];
+      writtenUsers: string[];
+    }> = [];
     const lost = new Map<Member, RawStreamEntries>();
     for (const result of outcome.shards) {
       if (result.status === 'fenced') {
@@ -396,8 +511,8 @@ export class ShardConsumer {
       // No client may see an event that a failover can take back.
       if (!forwarding) await this.replicated(done, generation);
       // Remembered once replicated: a batch nobody saw may be lost without a new epoch.
-      for (const { shard, mark, forwards } of done)
-        options.history.recordBatch(shard, mark, forwards);
+      for (const { shard, mark, writtenUsers } of done)
+        options.history.recordBatch(shard, mark, writtenUsers);
       if (!forwarding) await this.forwardAndAck(done, read);
     }
     options.metrics.eventsProcessed.inc(outcome.processed);

@@ -1,4 +1,11 @@
-import { InboxField, type RedisClient, createKeyLayout, createRedisClient } from '@agentwire/redis';
+import {
+  InboxField,
+  type RedisClient,
+  appendToIngest,
+  createKeyLayout,
+  createRedisClient,
+  ensureConsumerGroup,
+} from '@agentwire/redis';
 import {
   type RedisServer,
   type TestRedis,
@@ -59,6 +66,7 @@ describe('persist-batch script, several shards in one call (topology of the run)
     const [doneA] = outA.shards;
     if (doneA?.status !== 'done') throw new Error(`shard A: ${doneA?.status}`);
     expect(doneA.mark).toBe(1);
+    expect(doneA.writtenUsers).toEqual([a]);
     expect(doneA.forwards.map((f) => [f.userId, f.seq])).toEqual([
       [a, 1],
       [a, 2],
@@ -130,21 +138,18 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       'ep',
       { inboxMaxLen: 1000, group: CONSUMER_GROUP },
     );
-    const noRun = { chunk: 0, runId: '', stream: '' };
-    // Forwarded here: the reply names only the critical events, for the history memory.
+    // Forwarded here: the reply names only the users whose logs grew, for the history memory.
     expect(outcome).toEqual({
       shards: [
         {
           shard: shardA,
           status: 'done',
           mark: 1,
-          forwards: [
-            { seq: 1, frame: '', epoch: 'ep', userId: a, nodes: [], ...noRun },
-            { seq: 2, frame: '', epoch: 'ep', userId: a, nodes: [], ...noRun },
-          ],
+          forwards: [],
+          writtenUsers: [a],
         },
         // Nothing appended to a log (one non-critical event): the mark stays.
-        { shard: shardB, status: 'done', mark: 0, forwards: [] },
+        { shard: shardB, status: 'done', mark: 0, forwards: [], writtenUsers: [] },
       ],
       processed: 3,
       duplicates: 0,
@@ -223,5 +228,110 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
     const [pendingB] = (await client.xpending(keys.ingest(shardB), CONSUMER_GROUP)) as [number];
     expect(pendingB).toBe(1);
     expect(await client.exists(keys.userLog(b))).toBe(0);
+  });
+
+  describe('read mode: the script reads the new ingest entries itself', () => {
+    const forwarding = { inboxMaxLen: 1000, group: CONSUMER_GROUP, consumer: 'reader' };
+    const ingestEvent = (id: string, userId: string, critical = true) => ({
+      id,
+      userId,
+      critical,
+      body: `"id":"${id}","critical":${critical},"name":"n","ts":1}`,
+    });
+
+    async function leasedShards(prefix: string) {
+      const keys = createKeyLayout(uniquePrefix(prefix), 16);
+      const [a, b] = usersOnTwoShards(keys);
+      const leases: ShardLease[] = [];
+      for (const user of [a, b]) {
+        const lease = new ShardLease(client, keys, keys.shardOf(user), 'r', 5000);
+        expect(await lease.acquire()).toBe(true);
+        await ensureConsumerGroup(client, keys.ingest(keys.shardOf(user)), CONSUMER_GROUP);
+        await client.hset(keys.userRoutes(user), 'edge-1', 1);
+        leases.push(lease);
+      }
+      const read = (count: number, leaseValueB?: string) => [
+        { shard: keys.shardOf(a), leaseValue: leases[0]?.value as string, count },
+        { shard: keys.shardOf(b), leaseValue: leaseValueB ?? (leases[1]?.value as string), count },
+      ];
+      return { keys, a, b, read };
+    }
+
+    it('reads up to COUNT per shard in order, forwards, skips malformed entries and leaves nothing pending', async () => {
+      const { keys, a, b, read } = await leasedShards('readmode');
+      const streamA = keys.ingest(keys.shardOf(a));
+      await appendToIngest(client, keys, [ingestEvent('a1', a), ingestEvent('b1', b, false)]);
+      // Not written by an edge (no user): skipped and counted, not blocking the shard.
+      await client.xadd(streamA, '*', 'x', 'y');
+      await appendToIngest(client, keys, [ingestEvent('a2', a), ingestEvent('a3', a)]);
+      const idsA = (await client.xrange(streamA, '-', '+')).map(([id]) => id);
+
+      const first = await persistShards(client, keys, read(2), settings, 'ep', forwarding);
+      expect(first.shards).toEqual([
+        {
+          shard: keys.shardOf(a),
+          status: 'done',
+          mark: 1,
+          forwards: [],
+          writtenUsers: [a],
+          read: { count: 2, malformed: 1, lastId: idsA[1] },
+        },
+        {
+          shard: keys.shardOf(b),
+          status: 'done',
+          mark: 0,
+          forwards: [],
+          writtenUsers: [],
+          read: expect.objectContaining({ count: 1, malformed: 0 }) as unknown,
+        },
+      ]);
+      expect(first.processed).toBe(2);
+      const second = await persistShards(client, keys, read(2), settings, 'ep', forwarding);
+      expect(second.shards[0]).toMatchObject({ read: { count: 2, malformed: 0, lastId: idsA[3] } });
+      // Nothing new: the id to wait after is the stream's newest.
+      const idle = await persistShards(client, keys, read(2), settings, 'ep', forwarding);
+      expect(idle.shards[0]).toMatchObject({ read: { count: 0, lastId: idsA[3] } });
+      expect(idle.processed).toBe(0);
+
+      const inbox = await client.xrange(keys.inbox('edge-1'), '-', '+');
+      expect(inbox.map(([, fields]) => [fields[1], fields[3]])).toEqual([
+        [a, '1'],
+        [b, '0'],
+        [a, '2'],
+        [a, '3'],
+      ]);
+      for (const user of [a, b]) {
+        const [pending] = (await client.xpending(
+          keys.ingest(keys.shardOf(user)),
+          CONSUMER_GROUP,
+        )) as [number];
+        expect(pending).toBe(0);
+      }
+    });
+
+    it('reads nothing of a fenced shard, so its owner still gets every entry', async () => {
+      const { keys, a, b, read } = await leasedShards('readfence');
+      await appendToIngest(client, keys, [ingestEvent('a1', a), ingestEvent('b1', b)]);
+      const fenced = await persistShards(
+        client,
+        keys,
+        read(10, 'r|999'),
+        settings,
+        'ep',
+        forwarding,
+      );
+      expect(fenced.shards.map((shard) => shard.status)).toEqual(['done', 'fenced']);
+      expect(await client.exists(keys.userLog(b))).toBe(0);
+      const owner = await persistShards(client, keys, read(10), settings, 'ep', forwarding);
+      expect(owner.shards[1]).toMatchObject({ status: 'done', writtenUsers: [b] });
+      expect(await client.xlen(keys.userLog(b))).toBe(1);
+    });
+
+    it('refuses read mode without forwarding (entries would be read and never forwarded)', async () => {
+      const { keys, read } = await leasedShards('readnofwd');
+      await expect(persistShards(client, keys, read(10), settings, 'ep')).rejects.toThrow(
+        /read mode needs forwarding/,
+      );
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { sleep, startStack, waitUntil, type Stack } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { range, uniqueUser } from './support/edge-test-kit.js';
+import { getRun, range, uniqueUser } from './support/edge-test-kit.js';
 import { expectExactTexts, RunFollower } from './support/run-follower.js';
 import { RunProducer, runStreamsOf } from './support/run-producer.js';
 
@@ -107,6 +107,8 @@ describe('run exactness under reconnects', () => {
     await waitUntil(() => follower.text(ref) === producer.text(ref), 5000);
     await follower.terminate();
     await producer.run({ appendsPerStream: 10, maxBatch: 1, pauseMs: 0, end: true });
+    // A 202 means in the ingest stream: wait until the buffer has ended the run.
+    await waitUntil(async () => (await getRun(stack, user, 'r1')).body.status === 'ended', 5000);
     const snapshotsBefore = follower.snapshots;
 
     await follower.connect(1);
