@@ -4,13 +4,18 @@ import { IngestCallLimits, planIngestCalls, type IngestEntry } from '../src/inge
 
 const keys = createKeyLayout('t', 16);
 
-/** The entries of one call as append-ingest-1.lua reads them: a field count, then the fields. */
+/** The entries of one call as append-ingest-1.lua stores them: field names from the header, values per entry. */
 function entriesOf(call: string[]): string[][] {
+  const names = call.slice(2, 2 + Number(call[1]));
   const entries: string[][] = [];
-  let i = 1;
+  let i = 2 + names.length;
   while (i < call.length) {
     const count = Number(call[i]);
-    entries.push(call.slice(i + 1, i + 1 + count));
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThanOrEqual(names.length);
+    entries.push(
+      call.slice(i + 1, i + 1 + count).flatMap((value, j) => [names[j] as string, value]),
+    );
     i += count + 1;
   }
   expect(i).toBe(call.length);
@@ -22,7 +27,7 @@ function event(userId: string, n: number, body = `"n":${n}}`): IngestEntry {
 }
 
 describe('planIngestCalls', () => {
-  it('writes each entry in the XADD field layout, prefixed by its field count', () => {
+  it('gives each entry the fields and values XADD per event stored', () => {
     const events: IngestEntry[] = [
       { id: 'a', userId: 'u', critical: true, body: 'b1' },
       { id: 'b', userId: 'u', critical: false, body: 'b2', run: { runId: 'r', kind: 'event' } },
