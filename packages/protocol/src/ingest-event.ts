@@ -105,7 +105,7 @@ export function validateIngestEvent(
     const ends = critical && (rules.runEndNames ?? defaultRunEndNames).has(e.name);
     run = { runId: e.runId, kind: ends ? 'end' : 'event' };
   }
-  return accept({ id: e.id, userId: e.userId, critical, ts: now }, frame, rules, run);
+  return accept(e.id, e.userId, critical, now, frame, rules, run);
 }
 
 /** An append to a run's text stream (protocol.md section 9, "Ingest"). */
@@ -144,19 +144,33 @@ function validateAppend(
     data: e.data,
   };
   const run: RunPart = { runId, kind: 'append', stream, text: e.append };
-  return accept({ id, userId, critical: false, ts: now }, frame, rules, run);
+  return accept(id, userId, false, now, frame, rules, run);
 }
 
+/** Hot path (every posted event): the event is built in one literal, bytes counted only near the limit. */
 function accept(
-  head: Omit<AcceptedEvent, 'body' | 'run'>,
+  id: string,
+  userId: string,
+  critical: boolean,
+  ts: number,
   frame: object,
   rules: IngestRules,
   run: RunPart | undefined,
 ): IngestValidation {
   const body = JSON.stringify(frame).slice(1);
-  // Lower bound on bytes is the string length; only measure exactly when close to the limit.
-  if (body.length > rules.maxEventBytes || Buffer.byteLength(body) > rules.maxEventBytes) {
+  // UTF-8 takes 1 to 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units), so
+  // length <= bytes <= 3 * length: measure exactly only where the two bounds disagree.
+  if (
+    body.length > rules.maxEventBytes ||
+    (3 * body.length > rules.maxEventBytes && Buffer.byteLength(body) > rules.maxEventBytes)
+  ) {
     return { ok: false, error: `event exceeds ${rules.maxEventBytes} bytes`, tooLarge: true };
   }
-  return { ok: true, event: run === undefined ? { ...head, body } : { ...head, body, run } };
+  return {
+    ok: true,
+    event:
+      run === undefined
+        ? { id, userId, critical, ts, body }
+        : { id, userId, critical, ts, body, run },
+  };
 }

@@ -188,6 +188,12 @@ describe('validateIngestEvent', () => {
     expect(bodyBytes(emoji)).toBe(limit);
     expect(validateIngestEvent(event(emoji), small, NOW).ok).toBe(true);
     expect(validateIngestEvent(event(`${emoji}a`), small, NOW).ok).toBe(false);
+    // 3 bytes in one UTF-16 unit: over the limit in bytes although twice its length is under it.
+    const euros = '€'.repeat(150);
+    expect(bodyBytes(euros)).toBeGreaterThan(limit);
+    expect(2 * (bodyBytes(euros) - 2 * euros.length)).toBeLessThanOrEqual(limit);
+    expect(validateIngestEvent(event(euros), small, NOW)).toMatchObject({ tooLarge: true });
+    expect(validateIngestEvent(event('€'.repeat(133)), small, NOW).ok).toBe(true);
     // Escapes count as written: a quote takes 2 bytes.
     const quotes = '"'.repeat(200);
     expect(validateIngestEvent(event(quotes), small, NOW).ok).toBe(true);

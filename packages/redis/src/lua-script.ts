@@ -38,6 +38,28 @@ export class LuaScript {
       throw error;
     }
   }
+
+  /**
+   * Like run(), for long argument lists: `keysThenArgs` holds the keys, then
+   * the arguments, and is handed to ioredis as it is (ioredis flattens it
+   * into its command once; spreading it here would copy it twice more).
+   */
+  async runPrepared(
+    client: RedisClient,
+    keysThenArgs: Array<string | Buffer>,
+  ): Promise<ScriptReply> {
+    if (keysThenArgs.length < this.numberOfKeys) {
+      throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keysThenArgs.length}`);
+    }
+    try {
+      return (await client.evalsha(this.sha, this.numberOfKeys, keysThenArgs)) as ScriptReply;
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return (await client.eval(this.source, this.numberOfKeys, keysThenArgs)) as ScriptReply;
+      }
+      throw error;
+    }
+  }
 }
 
 /** Every script of the project, by name. */
@@ -57,6 +79,7 @@ export const Scripts = {
   ensureGroup: new LuaScript('ensure-group-1.lua'),
   streamGroups: new LuaScript('stream-groups-1.lua'),
   emitStalls: new LuaScript('emit-stalls-1.lua'),
+  appendIngest: new LuaScript('append-ingest-1.lua'),
 } as const;
 
 /** Negative codes scripts return as their first element, mapped once. */

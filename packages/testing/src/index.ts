@@ -15,7 +15,13 @@ export {
 export { RedisStartError } from './redis-process.js';
 export { cleanUpRedisFault } from './redis-fault-cleanup.js';
 export { redisProbe } from './redis-probe.js';
-export { startTestRedis, testTopology, type TestRedis, type TestTopology } from './test-redis.js';
+export {
+  redisTargetOf,
+  startTestRedis,
+  testTopology,
+  type TestRedis,
+  type TestTopology,
+} from './test-redis.js';
 export { repoRoot } from './repo-root.js';
 export {
   SERVICE_NODE_FLAGS,

@@ -19,6 +19,19 @@ export function testTopology(): TestTopology {
   return process.env.AW_TEST_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
 }
 
+/**
+ * Where a service's own client (createRedisClient in @agentwire/redis) finds
+ * a single or cluster TestRedis: the shape of its RedisTarget.
+ */
+export function redisTargetOf(redis: TestRedis): { url: string } | { clusterNodes: string[] } {
+  const cluster = redis.env.REDIS_CLUSTER_NODES;
+  if (cluster !== undefined) return { clusterNodes: cluster.split(',') };
+  const url = redis.env.REDIS_URL;
+  if (url === undefined)
+    throw new Error('this TestRedis has neither REDIS_URL nor REDIS_CLUSTER_NODES');
+  return { url };
+}
+
 /** Starts a private Redis of the topology chosen by AW_TEST_TOPOLOGY. */
 export async function startTestRedis(): Promise<TestRedis> {
   if (testTopology() === 'cluster') {

@@ -5,7 +5,7 @@ import {
   ensureConsumerGroup,
   readConsumerGroups,
 } from '@agentwire/redis';
-import { type TestRedis, startTestRedis, uniquePrefix } from '@agentwire/testing';
+import { type TestRedis, redisTargetOf, startTestRedis, uniquePrefix } from '@agentwire/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let redis: TestRedis;
@@ -15,12 +15,7 @@ beforeAll(async () => {
   redis = await startTestRedis();
   // The services' own client: auto-pipelined, which is where a cluster misroutes
   // XGROUP and XINFO (their key comes after a subcommand).
-  client = createRedisClient(
-    redis.env.REDIS_CLUSTER_NODES
-      ? { clusterNodes: redis.env.REDIS_CLUSTER_NODES.split(',') }
-      : { url: redis.env.REDIS_URL as string },
-    { name: 'consumer-group-test' },
-  );
+  client = createRedisClient(redisTargetOf(redis), { name: 'consumer-group-test' });
 });
 
 afterAll(async () => {
