@@ -20,6 +20,8 @@ import {
   type PersistSettings,
   type ShardBatch,
   type ShardRead,
+  type ShardsOutcome,
+  type ScriptForwarding,
   persistShards,
 } from './persist-batch.js';
 import { type RawStreamEntries, parseShardEntries } from './shard-entries.js';
@@ -312,16 +314,11 @@ export class ShardConsumer {
     }
     this.moreToRead = false;
     if (reads.length === 0) return;
-    const persistTimer = options.metrics.persistSeconds.startTimer();
-    const outcome = await persistShards(
-      options.client,
-      options.keys,
-      reads,
-      options.persist,
-      randomBytes(4).toString('hex'),
-      { inboxMaxLen: options.inboxMaxLen, group: CONSUMER_GROUP, consumer: options.consumerName },
-    );
-    persistTimer();
+    const outcome = await this.persist(reads, {
+      inboxMaxLen: options.inboxMaxLen,
+      group: CONSUMER_GROUP,
+      consumer: options.consumerName,
+    });
     let malformed = 0;
     for (const result of outcome.shards) {
       const member = members.get(result.shard);
@@ -345,6 +342,27 @@ export class ShardConsumer {
     if (outcome.duplicates > 0) options.metrics.dedupeHits.inc(outcome.duplicates);
     if (malformed > 0)
       options.logger.warn({ count: malformed }, 'skipped malformed ingest entries');
+  }
+
+  /** One persist script call, timed; a fresh epoch in case it creates a history. */
+  private async persist(
+    work: ReadonlyArray<ShardBatch | ShardRead>,
+    forwarding: ScriptForwarding | undefined,
+  ): Promise<ShardsOutcome> {
+    const { options } = this;
+    const timer = options.metrics.persistSeconds.startTimer();
+    try {
+      return await persistShards(
+        options.client,
+        options.keys,
+        work,
+        options.persist,
+        randomBytes(4).toString('hex'),
+        forwarding,
+      );
+    } finally {
+      timer();
+    }
   }
 
   /** COUNT per stream: about batchSize in all keeps one script call short. */
@@ -475,16 +493,7 @@ export class ShardConsumer {
       ? { inboxMaxLen: options.inboxMaxLen, group: CONSUMER_GROUP }
       : undefined;
     const generation = connectionGeneration(options.client);
-    const persistTimer = options.metrics.persistSeconds.startTimer();
-    const outcome = await persistShards(
-      options.client,
-      options.keys,
-      batches,
-      options.persist,
-      randomBytes(4).toString('hex'),
-      forwarding,
-    );
-    persistTimer();
+    const outcome = await this.persist(batches, forwarding);
 
     const done: Array<{
       shard: number;
