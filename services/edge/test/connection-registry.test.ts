@@ -28,6 +28,28 @@ describe('ConnectionRegistry', () => {
     expect(registry.size).toBe(1);
   });
 
+  it('keeps the order of the remaining connections when one in the middle leaves', () => {
+    const registry = new ConnectionRegistry<string>();
+    for (const conn of ['c1', 'c2', 'c3', 'c4']) registry.add('u1', conn);
+    expect(registry.remove('u1', 'c2')).toBe(false);
+    expect(registry.get('u1')).toEqual(['c1', 'c3', 'c4']);
+    expect(registry.remove('u1', 'c4')).toBe(false);
+    expect(registry.get('u1')).toEqual(['c1', 'c3']);
+    expect(registry.size).toBe(2);
+  });
+
+  it('leaves a list a caller holds as it was when connections come and go', () => {
+    const registry = new ConnectionRegistry<string>();
+    registry.add('u1', 'c1');
+    registry.add('u1', 'c2');
+    const held = registry.get('u1');
+    registry.remove('u1', 'c1');
+    registry.add('u1', 'c3');
+    expect(held).toEqual(['c1', 'c2']);
+    expect(registry.get('u1')).toEqual(['c2', 'c3']);
+    expect([...registry.entries()]).toEqual([['u1', ['c2', 'c3']]]);
+  });
+
   it('keeps users apart', () => {
     const registry = new ConnectionRegistry<string>();
     registry.add('u1', 'c1');

@@ -239,6 +239,43 @@ describe('Connection while replaying', () => {
     expect(conn.state).toBe('live');
   });
 
+  it('reports a queue overflow once, also in a replay after an earlier one released its queue', () => {
+    const { conn, socket } = liveConnection(0);
+    const events = (from: number, count: number): Array<[number, string]> =>
+      Array.from({ length: count }, (_, i) => [from + i, frameOf(from + i)]);
+    expect(conn.takeQueueOverflow()).toBe(false);
+    conn.catchUpMissed();
+    batch(conn, events(1, 101));
+    expect(conn.takeQueueOverflow()).toBe(true);
+    expect(conn.takeQueueOverflow()).toBe(false);
+    // The replay reads the log once more and finds them all.
+    conn.cork(() => {
+      for (const [seq, frame] of events(1, 101)) conn.sendReplayed(seq, frame, 1);
+    });
+    conn.goLive(2);
+    expect(socket.sent).toHaveLength(101);
+    // Live, it holds no queue; the next catch-up queues, and overflows, as the first did.
+    conn.catchUpMissed();
+    batch(conn, [[102, frameOf(102)]]);
+    expect(conn.takeQueueOverflow()).toBe(false);
+    conn.goLive(3);
+    expect(socket.sent.at(-1)).toBe(frameOf(102));
+    conn.catchUpMissed();
+    batch(conn, events(103, 101));
+    expect(conn.takeQueueOverflow()).toBe(true);
+  });
+
+  it('keeps an overflow not yet taken when it goes live', () => {
+    const { conn } = liveConnection(0);
+    conn.catchUpMissed();
+    batch(
+      conn,
+      Array.from({ length: 101 }, (_, i) => [i + 1, frameOf(i + 1)]),
+    );
+    conn.goLive(2);
+    expect(conn.takeQueueOverflow()).toBe(true);
+  });
+
   it('never sends a replayed seq twice', () => {
     const { conn, socket } = liveConnection(5);
     expect(conn.sendReplayed(5, frameOf(5), 1)).toBe(true);

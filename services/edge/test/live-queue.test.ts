@@ -36,6 +36,27 @@ describe('LiveQueue', () => {
     expect(queue.drain(0).map((e) => e.seq)).toEqual([5]);
   });
 
+  it('is empty only when it holds no event, no overflow and no dropped append', () => {
+    const queue = new LiveQueue(2, 10_000);
+    expect(queue.isEmpty).toBe(true);
+    queue.push(critical(1));
+    expect(queue.isEmpty).toBe(false);
+    queue.drain(0);
+    expect(queue.isEmpty).toBe(true);
+    for (const seq of [2, 3, 4]) queue.push(critical(seq));
+    expect(queue.length).toBe(0);
+    expect(queue.isEmpty).toBe(false);
+    queue.takeOverflow();
+    expect(queue.isEmpty).toBe(true);
+    const append = { runId: 'r1', stream: 's', chunk: 1 };
+    queue.push({ seq: 0, frame: 'a1', epoch: '', append });
+    queue.push({ seq: 5, frame: 'c5', epoch: '' });
+    expect(queue.drain(5)).toEqual([]);
+    expect(queue.isEmpty).toBe(false);
+    expect(queue.takeDroppedAppends()).toEqual([append]);
+    expect(queue.isEmpty).toBe(true);
+  });
+
   it('overflows by bytes', () => {
     const queue = new LiveQueue(100, 10);
     queue.push({ seq: 1, frame: '12345678', epoch: '' });

@@ -56,6 +56,28 @@ export interface ConnectionShared {
 const SEND_DROPPED = 2;
 /** Close reasons must fit a control frame (123 bytes). */
 const MAX_REASON = 120;
+const NO_EVENTS: readonly QueuedEvent[] = [];
+
+/**
+ * What a connection needs only while it replays, catches up a gap, waits
+ * for its socket to drain, publishes or streams runs: created on first use,
+ * so an idle live connection holds none of it (each field on Connection
+ * costs 80 KB at 10,000 idle connections; docs/benchmarks.md, "Issue 8,
+ * session 3").
+ */
+class ConnectionExtras {
+  /** Live events held during a replay; released when the connection goes live. */
+  liveQueue: LiveQueue | undefined = undefined;
+  writableWaiters: Array<() => void> | undefined = undefined;
+  /** lastSentSeq when the last gap catch-up started: one catch-up per gap. */
+  catchUpFrom = -1;
+  /** Created on the first publish: most connections never publish. */
+  publishRate: PublishRateLimit | undefined = undefined;
+  /** Created with the first run this connection streams (run-cursors.ts). */
+  runs: RunCursors | undefined = undefined;
+  /** serveOwedSnapshots is under way: owing more needs no second call. */
+  servingSnapshots = false;
+}
 
 /**
  * One WebSocket connection: its protocol state and everything it has sent.
@@ -76,8 +98,6 @@ export class Connection {
   helloTimer: NodeJS.Timeout | undefined;
   /** 'sse' for a /v1/sse stream: its acks arrive by POST /v1/ack, maybe at another edge. */
   transport: 'ws' | 'sse' = 'ws';
-  /** Live events held during a replay; created when first needed. */
-  private liveQueue: LiveQueue | undefined;
   /** Critical events sent and not acknowledged; created with the first one. */
   private ackTracker: AckTracker | undefined;
 
@@ -86,16 +106,8 @@ export class Connection {
   private outbox: string[] | undefined;
   private outboxBytes = 0;
   private outboxCritical = 0;
-  private writableWaiters: Array<() => void> | undefined;
-  /** lastSentSeq when the last gap catch-up started: one catch-up per gap. */
-  private catchUpFrom = -1;
-  private readonly observeAckMs: (ms: number) => void;
-  /** Created on the first publish: most connections never publish. */
-  private publishRate: PublishRateLimit | undefined;
-  /** Created with the first run this connection streams (run-cursors.ts). */
-  private runs: RunCursors | undefined;
-  /** serveOwedSnapshots is under way: owing more needs no second call. */
-  private servingSnapshots = false;
+  /** Rarely needed state, created on first use (see ConnectionExtras). */
+  private extras: ConnectionExtras | undefined;
 
   constructor(
     readonly id: string,
@@ -105,13 +117,22 @@ export class Connection {
     now: number,
   ) {
     this.lastSendAt = now;
-    this.observeAckMs = shared.observeAckMs;
   }
 
-  get queue(): LiveQueue {
+  private more(): ConnectionExtras {
+    return (this.extras ??= new ConnectionExtras());
+  }
+
+  private get queue(): LiveQueue {
+    const extras = this.more();
     const { limits } = this.shared;
-    this.liveQueue ??= new LiveQueue(limits.queueMaxItems, limits.queueMaxBytes);
-    return this.liveQueue;
+    extras.liveQueue ??= new LiveQueue(limits.queueMaxItems, limits.queueMaxBytes);
+    return extras.liveQueue;
+  }
+
+  /** True (once) when live events overflowed the queue since the last call: read the log again. */
+  takeQueueOverflow(): boolean {
+    return this.extras?.liveQueue?.takeOverflow() ?? false;
   }
 
   attach(ws: WireSocket): void {
@@ -224,7 +245,7 @@ export class Connection {
    */
   catchUpMissed(): void {
     // Appends of the runs it follows were lost too: their snapshots are owed.
-    for (const runId of this.runs?.followed() ?? []) this.oweSnapshot(runId);
+    for (const runId of this.extras?.runs?.followed() ?? []) this.oweSnapshot(runId);
     if (this.state !== 'live') return;
     this.state = 'replaying';
     this.shared.catchUp(this);
@@ -237,9 +258,16 @@ export class Connection {
    */
   goLive(now: number): void {
     if (this.state === 'closed') return;
-    const pending = this.queue.drain(this.lastSentSeq);
-    const dropped = this.queue.takeDroppedAppends();
-    if (dropped !== undefined) this.oweSnapshotsFor(dropped);
+    const extras = this.extras;
+    let pending: readonly QueuedEvent[] = NO_EVENTS;
+    if (extras?.liveQueue !== undefined) {
+      const queue = extras.liveQueue;
+      pending = queue.drain(this.lastSentSeq);
+      const dropped = queue.takeDroppedAppends();
+      if (dropped !== undefined) this.oweSnapshotsFor(dropped);
+      // A live connection queues nothing: an idle one keeps no queue.
+      if (queue.isEmpty) extras.liveQueue = undefined;
+    }
     this.state = 'live';
     for (let i = 0; i < pending.length; i++) {
       if (this.state !== 'live') {
@@ -285,23 +313,25 @@ export class Connection {
 
   /** The runs this connection owes a snapshot of; they count as being read from here on. */
   takeOwedSnapshots(): string[] {
-    return this.runs?.takeOwed() ?? [];
+    return this.extras?.runs?.takeOwed() ?? [];
   }
 
   /** serveOwedSnapshots ran out of owed runs. True when new ones came meanwhile (serve again). */
   finishServingSnapshots(): boolean {
-    if (this.runs?.hasOwed === true && !this.isClosed) return true;
-    this.servingSnapshots = false;
+    if (this.extras?.runs?.hasOwed === true && !this.isClosed) return true;
+    if (this.extras !== undefined) this.extras.servingSnapshots = false;
     return false;
   }
 
   private runCursors(): RunCursors {
-    return (this.runs ??= new RunCursors());
+    return (this.more().runs ??= new RunCursors());
   }
 
   private oweSnapshot(runId: string): void {
-    if (!this.runCursors().owe(runId) || this.servingSnapshots) return;
-    this.servingSnapshots = true;
+    if (!this.runCursors().owe(runId)) return;
+    const extras = this.more();
+    if (extras.servingSnapshots) return;
+    extras.servingSnapshots = true;
     this.shared.serveOwedSnapshots(this);
   }
 
@@ -320,7 +350,7 @@ export class Connection {
   ack(seq: number, now: number): boolean {
     if (seq > Math.max(this.helloLastSeq, this.lastSentSeq)) return false;
     // No tracker: nothing was sent on this connection, so nothing to confirm.
-    const confirmed = this.ackTracker?.ack(seq, now, this.observeAckMs) ?? 0;
+    const confirmed = this.ackTracker?.ack(seq, now, this.shared.observeAckMs) ?? 0;
     if (confirmed > 0) this.shared.metrics.acksConfirmed.inc(confirmed);
     return true;
   }
@@ -347,8 +377,9 @@ export class Connection {
 
   /** Applies the upstream rate limit to one `publish` frame. */
   admitPublish(now: number): PublishAdmission {
-    this.publishRate ??= new PublishRateLimit(this.shared.limits.publish, now);
-    return this.publishRate.admit(now);
+    const extras = this.more();
+    extras.publishRate ??= new PublishRateLimit(this.shared.limits.publish, now);
+    return extras.publishRate.admit(now);
   }
 
   /**
@@ -392,7 +423,7 @@ export class Connection {
     this.outbox = undefined;
     this.outboxBytes = 0;
     this.outboxCritical = 0;
-    this.liveQueue?.clear();
+    if (this.extras !== undefined) this.extras.liveQueue = undefined;
     this.releaseWriters();
   }
 
@@ -401,13 +432,14 @@ export class Connection {
     if (this.state === 'closed' || this.bufferedAmount() <= this.shared.limits.softBytes) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => (this.writableWaiters ??= []).push(resolve));
+    const extras = this.more();
+    return new Promise((resolve) => (extras.writableWaiters ??= []).push(resolve));
   }
 
   /** uWS drain handler. */
   onDrain(): void {
     if (
-      this.writableWaiters !== undefined &&
+      this.extras?.writableWaiters !== undefined &&
       this.bufferedAmount() <= this.shared.limits.softBytes
     ) {
       this.releaseWriters();
@@ -415,9 +447,11 @@ export class Connection {
   }
 
   private releaseWriters(): void {
-    const waiters = this.writableWaiters;
-    this.writableWaiters = undefined;
-    if (waiters !== undefined) for (const resolve of waiters) resolve();
+    const extras = this.extras;
+    const waiters = extras?.writableWaiters;
+    if (extras === undefined || waiters === undefined) return;
+    extras.writableWaiters = undefined;
+    for (const resolve of waiters) resolve();
   }
 
   /** The delivery rules of a live connection (hot path: no parsing, no allocation). */
@@ -438,9 +472,9 @@ export class Connection {
       }
       // At-least-once forwarding may repeat an event: never send a seq twice.
       if (seq <= this.lastSentSeq) return;
-      if (seq !== this.lastSentSeq + 1 && this.catchUpFrom !== this.lastSentSeq) {
+      if (seq !== this.lastSentSeq + 1 && (this.extras?.catchUpFrom ?? -1) !== this.lastSentSeq) {
         // A gap: fill it from the log before sending this one.
-        this.catchUpFrom = this.lastSentSeq;
+        this.more().catchUpFrom = this.lastSentSeq;
         this.state = 'replaying';
         this.queue.push({ seq, frame, epoch });
         this.shared.catchUp(this);
@@ -474,7 +508,7 @@ export class Connection {
         if (append !== undefined) this.oweSnapshot(append.runId);
         return;
       }
-      if (append !== undefined) this.runs?.sent(append);
+      if (append !== undefined) this.extras?.runs?.sent(append);
     } else {
       this.lastSentSeq = seq;
       this.trackSent(seq, now);

@@ -36,6 +36,11 @@ export class LiveQueue {
     return this.items.length;
   }
 
+  /** Holds no event, no overflow and no dropped append: the same as a new queue. */
+  get isEmpty(): boolean {
+    return this.items.length === 0 && !this.overflow && this.dropped === undefined;
+  }
+
   push(event: QueuedEvent): void {
     if (this.items.length >= this.maxItems || this.bytes + event.frame.length > this.maxBytes) {
       for (const item of this.items) this.noteDropped(item);

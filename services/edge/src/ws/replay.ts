@@ -29,7 +29,7 @@ export async function replayThenGoLive(
   for (;;) {
     sent += await sendPage(conn, page, ctx.env.SEND_BUFFER_SOFT_BYTES);
     if (conn.isClosed) return sent;
-    const overflowed = conn.queue.takeOverflow();
+    const overflowed = conn.takeQueueOverflow();
     if (!full && !overflowed) {
       conn.goLive(Date.now());
       return sent;

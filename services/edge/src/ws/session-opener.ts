@@ -36,7 +36,9 @@ export async function openConnectionSession(
   }
 
   // userId and the registry entry are set together: release() relies on it.
-  conn.userId = auth.userId;
+  // The user's other connections lend their copy of the id (one string per
+  // user, not per connection).
+  conn.userId = ctx.registry.get(auth.userId)?.[0]?.userId ?? auth.userId;
   conn.helloLastSeq = hello.lastSeq ?? 0;
   if (ctx.registry.add(auth.userId, conn)) {
     ctx.redis.sadd(ctx.keys.nodeUsers(ctx.nodeId), auth.userId).catch((error: unknown) => {
@@ -97,7 +99,7 @@ export async function openConnectionSession(
     return;
   }
 
-  conn.epoch = result.epoch;
+  conn.epoch = siblingCopy(ctx, conn, result.epoch);
   // A live start, a position at or past latestSeq, or one from a lost history
   // all continue after latestSeq; otherwise the replay starts at replayFrom.
   conn.lastSentSeq = result.replayFrom > 0 ? result.replayFrom - 1 : result.latestSeq;
@@ -145,6 +147,14 @@ export function catchUpFromLog(ctx: EdgeContext, conn: Connection): void {
     warnThrottled(ctx.logger, { err: error, userId: conn.userId }, 'catch-up read failed');
     conn.end(SERVER_ERROR_CLOSE, 'replay failed, retry');
   });
+}
+
+/** `epoch` as another connection of the user holds it, if one does: one copy per user. */
+function siblingCopy(ctx: EdgeContext, conn: Connection, epoch: string): string {
+  for (const other of ctx.registry.get(conn.userId) ?? []) {
+    if (other !== conn && other.epoch === epoch) return other.epoch;
+  }
+  return epoch;
 }
 
 async function authenticate(
