@@ -236,10 +236,7 @@ export class ShardConsumer {
 
     // Right after start the blocking connection may still be opening:
     // read on the shared client meanwhile instead of waiting for it.
-    const ownReady = blocking.status === 'ready';
-    if (ownReady && this.blockingId === undefined) {
-      this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
-    }
+    const ownReady = await this.blockingReady(blocking);
     const losses = this.connectionLosses;
     const read = this.readNew(ownReady ? blocking : this.options.client, readable, ownReady);
     read.catch(() => undefined); // may settle after an abort, when nobody waits for it
@@ -252,6 +249,19 @@ export class ShardConsumer {
       return;
     }
     await this.processBatch(raw);
+  }
+
+  /**
+   * Whether the own blocking connection is open (right after start it may
+   * still be opening: reads then go to the shared client, without BLOCK);
+   * learns its CLIENT ID once, for interrupt().
+   */
+  private async blockingReady(blocking: RedisClient): Promise<boolean> {
+    const ready = blocking.status === 'ready';
+    if (ready && this.blockingId === undefined) {
+      this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
+    }
+    return ready;
   }
 
   /** After a failure or a lost connection: drain pending entries, then read afresh. */
@@ -274,10 +284,7 @@ export class ShardConsumer {
     signal: AbortSignal,
   ): Promise<void> {
     if (!this.moreToRead && readable.every((member) => member.readAfter !== undefined)) {
-      const ownReady = blocking.status === 'ready';
-      if (ownReady && this.blockingId === undefined) {
-        this.blockingId = Number(await blocking.call('CLIENT', 'ID'));
-      }
+      const ownReady = await this.blockingReady(blocking);
       const args: Array<string | number> = ['COUNT', 1];
       if (ownReady) args.push('BLOCK', this.blockMs);
       args.push('STREAMS');
