@@ -79,8 +79,8 @@
   the same id may outlive that run's hash by up to one refresh). Keys
   (all in the shard's slot; '|' occurs in no user id or stream name):
     base..'r|'..user..'|'..run             hash: status, started, updated,
-                                           stalls, refreshed, c:<stream>
-                                           chunks, b:<stream> bytes stored,
+                                           stalls, refreshed, extended, indexed,
+                                           c:<stream> chunks, b:<stream> bytes stored,
                                            x:<stream> truncated
     base..'t|'..user..'|'..stream..'|'..run  the stream's text
     base..'runs|'..user                    zset of the user's runs by last event
@@ -113,10 +113,20 @@ local consumer = ARGV[15]
 local forwarding = inboxPrefix ~= ''
 
 local cutoff = now - retentionMs
--- TTLs and the shard's user index are refreshed at most this often per user
--- (hot path: three calls per event saved at a few events per second). Keys
--- then live up to one interval longer than the retention, never shorter.
+-- A user's TTLs and the shard's user index are refreshed at most this often
+-- per user (hot path: an HSET field, two PEXPIREs and a ZADD saved on most
+-- events of an active user; at 2 events/s per user, a one-second interval
+-- still refreshed every other event). Keys then live up to one interval
+-- longer than the retention, never shorter.
+local userRefreshMs = math.min(10000, math.floor(retentionMs / 16))
+-- A run's place in its user's eviction order (by last event, to the second)
+-- is refreshed at most this often.
 local refreshMs = math.min(1000, math.floor(retentionMs / 16))
+-- The stall job's index (`running`) only needs a lower bound of a run's last
+-- event (emit-stalls-1.lua reads `updated` from the run and re-scores a
+-- member that lags): refreshed every quarter of RUN_STALL_MS, a running run
+-- never looks due, and a ZADD per run and second is saved.
+local runningRefreshMs = math.max(refreshMs, math.floor(runStallMs / 4))
 -- Runs are written for every append: their TTLs and indexes are refreshed
 -- less often (keys live up to this much longer than RUN_TTL_MS).
 local runRefreshMs = math.min(30000, math.floor(runTtlMs / 16))
@@ -163,7 +173,8 @@ end
 -- the TTL extension of the texts), at most once per call.
 local runs = {}
 local runList = {}
-local scalarFields = { 'status', 'started', 'updated', 'stalls', 'refreshed', 'extended' }
+local scalarFields = { 'status', 'started', 'updated', 'stalls', 'refreshed', 'extended',
+  'indexed' }
 
 local function loadStreams(run)
   if run.streamsLoaded then
@@ -199,6 +210,7 @@ local function runState(user, runId, needStreams)
       stalls = tonumber(values[4] or '0'),
       refreshed = tonumber(values[5] or '0'),
       extended = tonumber(values[6] or '0'),
+      indexed = tonumber(values[7] or '0'),
       chunks = {},
       truncated = {},
       -- Per stream: bytes stored (as the hash says, then as this call makes it).
@@ -346,6 +358,12 @@ local function writeRun(run)
     fields[#fields + 1] = 'extended'
     fields[#fields + 1] = now
   end
+  local index = runStallMs > 0 and run.status == 'running'
+    and (not run.wasRunning or now - run.indexed >= runningRefreshMs)
+  if index then
+    fields[#fields + 1] = 'indexed'
+    fields[#fields + 1] = now
+  end
   local newTexts = {}
   for stream, parts in pairs(run.pending) do
     fields[#fields + 1] = 'c:' .. stream
@@ -401,16 +419,10 @@ local function writeRun(run)
       redis.call('ZREMRANGEBYRANK', runsKey, 0, excess - 1)
     end
   end
-  if runStallMs > 0 then
-    -- The stall job reads `updated` from the run itself: this score only
-    -- has to be a lower bound, so it is refreshed with the TTLs.
-    if run.status == 'running' then
-      if refresh or not run.wasRunning then
-        redis.call('ZADD', base .. 'running', run.updated, member)
-      end
-    elseif run.wasRunning then
-      redis.call('ZREM', base .. 'running', member)
-    end
+  if index then
+    redis.call('ZADD', base .. 'running', run.updated, member)
+  elseif runStallMs > 0 and run.wasRunning and run.status ~= 'running' then
+    redis.call('ZREM', base .. 'running', member)
   end
 end
 
@@ -680,11 +692,11 @@ for _, user in pairs(users) do
     if user.head < cutoff then
       user.head = trimExpired(logKey)
     end
-    if now - user.refreshed >= refreshMs then
+    if now - user.refreshed >= userRefreshMs then
       redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head,
         'refreshed', now)
-      redis.call('PEXPIRE', metaKey, retentionMs + refreshMs)
-      redis.call('PEXPIRE', logKey, retentionMs + refreshMs)
+      redis.call('PEXPIRE', metaKey, retentionMs + userRefreshMs)
+      redis.call('PEXPIRE', logKey, retentionMs + userRefreshMs)
       redis.call('ZADD', user.shardBase .. 'users', now, user.userId)
     else
       redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head)

@@ -57,11 +57,6 @@ const ENTRY_FIELDS = [
   IngestField.text,
 ] as const;
 
-/** A new call of `stream`: KEYS[1], then the field names. */
-function newCall(stream: string): string[] {
-  return [stream, String(ENTRY_FIELDS.length), ...ENTRY_FIELDS];
-}
-
 /**
  * Pushes one entry onto a script call's arguments: its value count, then
  * its values in ENTRY_FIELDS order. Straight into the call's array, no array
@@ -81,8 +76,8 @@ function pushIngestEntry(args: string[], event: IngestEntry): void {
 
 /**
  * Bounds of one append-ingest call. A call runs as one script, which no
- * other client interleaves with; the bounds keep a large batch of one shard
- * (up to 1000 events of MAX_EVENT_BYTES each) from blocking Redis for long.
+ * other client interleaves with; the bounds keep a large request (up to
+ * 1000 events of MAX_EVENT_BYTES each) from blocking Redis for long.
  */
 export const IngestCallLimits = {
   entries: 1000,
@@ -90,71 +85,115 @@ export const IngestCallLimits = {
   chars: 1 << 20,
 } as const;
 
-/** The calls of one shard, in order; each is KEYS[1] then the ARGV of append-ingest-1.lua. */
-interface ShardCalls {
-  calls: string[][];
-  entries: number;
-  chars: number;
+/**
+ * Builds a sequence of append-ingest calls (each KEYS[1] then the ARGV of
+ * append-ingest-1.lua), starting a new call at the bounds. A stream's part
+ * cut by a bound goes on in the next call, so the calls must run one after
+ * the other.
+ */
+class IngestCallBuilder {
+  readonly calls: string[][] = [];
+  private call: string[] | undefined;
+  private stream = '';
+  /** Where the current stream part's entry count is, in `call`. */
+  private countAt = 0;
+  private entries = 0;
+  private chars = 0;
+
+  startPart(stream: string): void {
+    this.stream = stream;
+    if (this.call !== undefined) this.openPart(this.call);
+  }
+
+  add(event: IngestEntry): void {
+    const chars = event.body.length + (event.run?.kind === 'append' ? event.run.text.length : 0);
+    let call = this.call;
+    if (
+      call === undefined ||
+      this.entries === IngestCallLimits.entries ||
+      (this.entries > 0 && this.chars + chars > IngestCallLimits.chars)
+    ) {
+      call = [this.stream, String(ENTRY_FIELDS.length), ...ENTRY_FIELDS];
+      this.calls.push(call);
+      this.call = call;
+      this.entries = 0;
+      this.chars = 0;
+      this.openPart(call);
+    }
+    pushIngestEntry(call, event);
+    call[this.countAt] = String(Number(call[this.countAt]) + 1);
+    this.entries++;
+    this.chars += chars;
+  }
+
+  private openPart(call: string[]): void {
+    call.push(this.stream, '0');
+    this.countAt = call.length - 1;
+  }
 }
 
 /**
  * Groups `events` by shard into append-ingest calls, keeping input order
- * within each shard. Every event of a user goes to the user's shard, so a
- * user's events stay in order. Exported for tests.
+ * within each shard (every event of a user goes to the user's shard, so a
+ * user's events stay in order). Returns sequences of calls: the calls of a
+ * sequence run one after the other, sequences side by side. `oneSequence`
+ * (a single Redis): every shard in the same calls, usually one; else (a
+ * cluster, where a call's keys share a slot) a sequence per shard.
+ * Exported for tests.
  */
-export function planIngestCalls(keys: KeyLayout, events: readonly IngestEntry[]): string[][][] {
-  const shards = new Map<number, ShardCalls>();
+export function planIngestCalls(
+  keys: KeyLayout,
+  events: readonly IngestEntry[],
+  oneSequence = false,
+): string[][][] {
+  const byShard = new Map<number, IngestEntry[]>();
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as IngestEntry;
     const shard = keys.shardOf(event.userId);
-    const chars = event.body.length + (event.run?.kind === 'append' ? event.run.text.length : 0);
-    let part = shards.get(shard);
-    if (part === undefined) {
-      part = { calls: [newCall(keys.ingest(shard))], entries: 0, chars: 0 };
-      shards.set(shard, part);
-    } else if (
-      part.entries === IngestCallLimits.entries ||
-      part.chars + chars > IngestCallLimits.chars
-    ) {
-      part.calls.push(newCall(keys.ingest(shard)));
-      part.entries = 0;
-      part.chars = 0;
-    }
-    pushIngestEntry(part.calls[part.calls.length - 1] as string[], event);
-    part.entries++;
-    part.chars += chars;
+    const part = byShard.get(shard);
+    if (part === undefined) byShard.set(shard, [event]);
+    else part.push(event);
   }
   const plan: string[][][] = [];
-  for (const part of shards.values()) plan.push(part.calls);
+  let builder: IngestCallBuilder | undefined;
+  for (const [shard, part] of byShard) {
+    if (builder === undefined || !oneSequence) {
+      builder = new IngestCallBuilder();
+      plan.push(builder.calls);
+    }
+    builder.startPart(keys.ingest(shard));
+    for (let i = 0; i < part.length; i++) builder.add(part[i] as IngestEntry);
+  }
   return plan;
 }
 
-/** Runs one shard's calls one after the other: with NOSCRIPT retries, pipelined calls could swap. */
-async function runShardCalls(client: RedisClient, calls: string[][]): Promise<void> {
+/** Runs a sequence's calls one after the other: with NOSCRIPT retries, pipelined calls could swap. */
+async function runSequence(client: RedisClient, calls: string[][]): Promise<void> {
   for (const call of calls) await Scripts.appendIngest.runPrepared(client, call);
 }
 
 /**
- * Appends events to their users' shard streams, in order: one script call
- * per shard (more only for a very large part, see IngestCallLimits), not
- * one XADD per event. Calls of different shards issued in one tick share a
- * round trip through auto-pipelining (on a cluster, one per node; KEYS[1]
- * routes each call). Resolves once Redis has them all (with appendfsync
- * always, once they are on disk); rejects if any call fails.
+ * Appends events to their users' shard streams, in order: on a single Redis
+ * one script call per request, on a cluster one per shard (more only for a
+ * very large request, see IngestCallLimits), not one XADD per event. A
+ * cluster's calls issued in one tick share a round trip per node through
+ * auto-pipelining (KEYS[1] routes each call). Resolves once Redis has them
+ * all (with appendfsync always, once they are on disk); rejects if any call
+ * fails.
  */
 export async function appendToIngest(
   client: RedisClient,
   keys: KeyLayout,
   events: readonly IngestEntry[],
 ): Promise<void> {
-  const plan = planIngestCalls(keys, events);
+  const plan = planIngestCalls(keys, events, !('nodes' in client));
   const writes: Array<Promise<unknown>> = new Array(plan.length);
   for (let i = 0; i < plan.length; i++) {
     const calls = plan[i] as string[][];
     writes[i] =
       calls.length === 1
         ? Scripts.appendIngest.runPrepared(client, calls[0] as string[])
-        : runShardCalls(client, calls);
+        : runSequence(client, calls);
   }
   await Promise.all(writes);
 }

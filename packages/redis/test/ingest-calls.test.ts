@@ -4,22 +4,38 @@ import { IngestCallLimits, planIngestCalls, type IngestEntry } from '../src/inge
 
 const keys = createKeyLayout('t', 16);
 
-/** The entries of one call as append-ingest-1.lua stores them: field names from the header, values per entry. */
-function entriesOf(call: string[]): string[][] {
+/** The stream parts of one call as append-ingest-1.lua reads them: stream, then its entries as stored. */
+function partsOf(call: string[]): Array<{ stream: string; entries: string[][] }> {
   const names = call.slice(2, 2 + Number(call[1]));
-  const entries: string[][] = [];
+  const parts: Array<{ stream: string; entries: string[][] }> = [];
   let i = 2 + names.length;
   while (i < call.length) {
-    const count = Number(call[i]);
+    const stream = call[i] as string;
+    const count = Number(call[i + 1]);
     expect(count).toBeGreaterThan(0);
-    expect(count).toBeLessThanOrEqual(names.length);
-    entries.push(
-      call.slice(i + 1, i + 1 + count).flatMap((value, j) => [names[j] as string, value]),
-    );
-    i += count + 1;
+    i += 2;
+    const entries: string[][] = [];
+    for (let e = 0; e < count; e++) {
+      const values = Number(call[i]);
+      expect(values).toBeGreaterThan(0);
+      expect(values).toBeLessThanOrEqual(names.length);
+      entries.push(
+        call.slice(i + 1, i + 1 + values).flatMap((value, j) => [names[j] as string, value]),
+      );
+      i += values + 1;
+    }
+    parts.push({ stream, entries });
   }
   expect(i).toBe(call.length);
-  return entries;
+  expect(parts[0]?.stream).toBe(call[0]);
+  return parts;
+}
+
+/** The entries of a one-shard call. */
+function entriesOf(call: string[]): string[][] {
+  const parts = partsOf(call);
+  expect(parts).toHaveLength(1);
+  return parts[0]?.entries ?? [];
 }
 
 function event(userId: string, n: number, body = `"n":${n}}`): IngestEntry {
@@ -102,6 +118,44 @@ describe('planIngestCalls', () => {
       ['one-3'],
       ['one-4'],
       ['one-5'],
+    ]);
+  });
+
+  it('puts every shard in one call on a single Redis, each part in input order', () => {
+    const users = Array.from({ length: 40 }, (_, n) => `user-${n}`);
+    const events = Array.from({ length: 200 }, (_, n) => event(users[(n * 7) % 40] as string, n));
+    const plan = planIngestCalls(keys, events, true);
+    expect(plan).toHaveLength(1);
+    expect(plan[0]).toHaveLength(1);
+    const parts = partsOf((plan[0] as string[][])[0] as string[]);
+    const shards = new Set(users.map((user) => keys.ingest(keys.shardOf(user))));
+    expect(new Set(parts.map((part) => part.stream))).toEqual(shards);
+    expect(parts).toHaveLength(shards.size);
+    for (const { stream, entries } of parts) {
+      const expected = events.filter((e) => keys.ingest(keys.shardOf(e.userId)) === stream);
+      expect(entries.map((fields) => fields[1])).toEqual(expected.map((e) => e.id));
+    }
+  });
+
+  it('on a single Redis, goes on with a part cut by the bound in the next call', () => {
+    const [a, b] = ['user-1', 'user-2'];
+    expect(keys.shardOf(a as string)).not.toBe(keys.shardOf(b as string));
+    const events = [
+      ...Array.from({ length: IngestCallLimits.entries - 2 }, (_, n) => event(a as string, n)),
+      ...Array.from({ length: 5 }, (_, n) => event(b as string, n)),
+    ];
+    const plan = planIngestCalls(keys, events, true);
+    expect(plan).toHaveLength(1);
+    const calls = (plan[0] as string[][]).map((call) =>
+      partsOf(call).map((part) => [part.stream, part.entries.length]),
+    );
+    const [streamA, streamB] = [a, b].map((user) => keys.ingest(keys.shardOf(user as string)));
+    expect(calls).toEqual([
+      [
+        [streamA, IngestCallLimits.entries - 2],
+        [streamB, 2],
+      ],
+      [[streamB, 3]],
     ]);
   });
 });

@@ -101,8 +101,18 @@ export async function startService(
   }
   return startNodeScript(name, main, env, {
     ...options,
-    nodeFlags: options.nodeFlags ?? SERVICE_NODE_FLAGS[name],
+    nodeFlags: [...(options.nodeFlags ?? SERVICE_NODE_FLAGS[name] ?? []), ...profileFlags()],
   });
+}
+
+/**
+ * AW_SERVICE_CPU_PROF_DIR=<dir>: every service a benchmark or test starts
+ * writes a CPU profile there when it exits (Node refuses --cpu-prof in
+ * NODE_OPTIONS, so it cannot reach the children that way).
+ */
+function profileFlags(): string[] {
+  const dir = process.env.AW_SERVICE_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** startService with an explicit script path (kept separate so the process handling can be exercised alone). */

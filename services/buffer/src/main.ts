@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   const redis = redisSettings(env);
   const keys = createKeyLayout(redis.keyPrefix, redis.shards);
   const metrics = createBufferMetrics(env.BUFFER_ID);
-  const client = createRedisClient(redis.target, { name: `${env.BUFFER_ID}:main` });
+  const client = createRedisClient(redis.target, {
+    name: `${env.BUFFER_ID}:main`,
+    autoPipelining: false,
+  });
   client.on('error', () => undefined);
 
   await waitForReady(client, 30_000);
