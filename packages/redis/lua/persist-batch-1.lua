@@ -639,10 +639,13 @@ for s = 1, shardCount do
   local historyKey = base .. 'hist'
   local storedMark = 0
   local code = 0
-  if redis.call('GET', leaseKey) ~= leaseValue then
+  -- One call for both (same slot): per shard and call, not per event, but a
+  -- call at moderate rates holds one or two events per shard.
+  local held = redis.call('MGET', leaseKey, historyKey)
+  if held[1] ~= leaseValue then
     code = -1
   else
-    storedMark = tonumber(redis.call('GET', historyKey) or '0')
+    storedMark = tonumber(held[2] or '0')
     if expectedMark and storedMark < expectedMark then
       code = -3
     end
