@@ -3,6 +3,8 @@ export interface ProcessCpu {
   /** Sampled name: redis, redis-0, buffer-0, edge-1, floor... */
   name: string;
   ticks: number;
+  /** Voluntary context switches (wake-ups) in the window; NaN when unknown. */
+  wakeUps?: number;
 }
 
 export interface RoleCpu {
@@ -11,13 +13,15 @@ export interface RoleCpu {
   cpuSeconds: number;
   /** CPU microseconds per event; NaN without events. */
   usPerEvent: number;
+  /** Wake-ups of the role's processes per event; NaN without events or counts. */
+  wakeUpsPerEvent: number;
 }
 
 export interface CpuPerEvent {
   events: number;
   windowSec: number;
   roles: RoleCpu[];
-  total: { cpuSeconds: number; usPerEvent: number };
+  total: { cpuSeconds: number; usPerEvent: number; wakeUpsPerEvent: number };
 }
 
 /** The role of a sampled process: `edge-1` -> `edge`, `redis-0` -> `redis`, `floor` -> `floor`. */
@@ -36,28 +40,40 @@ export function cpuPerEvent(
   events: number,
   windowSec: number,
 ): CpuPerEvent {
-  const byRole = new Map<string, RoleCpu>();
+  const byRole = new Map<
+    string,
+    { role: string; processes: string[]; cpuSeconds: number; wakeUps: number }
+  >();
   let totalSeconds = 0;
+  let totalWakeUps = 0;
   for (const proc of processes) {
     if (!Number.isFinite(proc.ticks)) continue;
     const role = roleOf(proc.name);
     const seconds = proc.ticks / hz;
+    const wakeUps = proc.wakeUps ?? Number.NaN;
     totalSeconds += seconds;
-    const entry = byRole.get(role) ?? { role, processes: [], cpuSeconds: 0, usPerEvent: 0 };
+    totalWakeUps += wakeUps;
+    const entry = byRole.get(role) ?? { role, processes: [], cpuSeconds: 0, wakeUps: 0 };
     entry.processes.push(proc.name);
     entry.cpuSeconds += seconds;
+    entry.wakeUps += wakeUps;
     byRole.set(role, entry);
   }
-  const perEvent = (seconds: number): number => (events > 0 ? (seconds * 1e6) / events : NaN);
-  const roles = [...byRole.values()].map((entry) => ({
+  const perEvent = (value: number): number => (events > 0 ? value / events : NaN);
+  const roles = [...byRole.values()].map(({ wakeUps, ...entry }) => ({
     ...entry,
-    usPerEvent: perEvent(entry.cpuSeconds),
+    usPerEvent: perEvent(entry.cpuSeconds * 1e6),
+    wakeUpsPerEvent: perEvent(wakeUps),
   }));
   return {
     events,
     windowSec,
     roles,
-    total: { cpuSeconds: totalSeconds, usPerEvent: perEvent(totalSeconds) },
+    total: {
+      cpuSeconds: totalSeconds,
+      usPerEvent: perEvent(totalSeconds * 1e6),
+      wakeUpsPerEvent: perEvent(totalWakeUps),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import type { NonCriticalTotals } from './non-critical-ledger.js';
 import {
   ProcessSampler,
   readCpuTicks,
+  readWakeUps,
   ticksPerSecond,
   type SampledProcess,
 } from './process-sampler.js';
@@ -300,22 +301,27 @@ export class SuiteRunner {
   ): Promise<{ fleet: FleetResult; cpu: CpuPerEvent }> {
     let startTicks: number[] = [];
     let endTicks: number[] = [];
+    let startWakeUps: number[] = [];
+    let endWakeUps: number[] = [];
     let startMs = 0;
     let endMs = 0;
     const hooks = {
       onPublishStart: () => {
         startMs = Date.now();
         startTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
+        startWakeUps = sut.pids.map(({ pid }) => readWakeUps(pid));
       },
       onSettled: () => {
         endMs = Date.now();
         endTicks = sut.pids.map(({ pid }) => readCpuTicks(pid));
+        endWakeUps = sut.pids.map(({ pid }) => readWakeUps(pid));
       },
     };
     const fleet = await this.fleet(sut, rate, durationSec, graceSec, hooks, events);
     const processes = sut.pids.map(({ name }, i) => ({
       name,
       ticks: (endTicks[i] ?? Number.NaN) - (startTicks[i] ?? Number.NaN),
+      wakeUps: (endWakeUps[i] ?? Number.NaN) - (startWakeUps[i] ?? Number.NaN),
     }));
     const windowSec = (endMs - startMs) / 1000;
     const cpu = cpuPerEvent(processes, ticksPerSecond(), fleet.publisher.accepted, windowSec);

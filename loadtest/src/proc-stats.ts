@@ -34,6 +34,17 @@ export function parseStatusRssBytes(statusText: string): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * Voluntary context switches from the text of /proc/<pid>/status (the main
+ * thread's, where a Node service or Redis does its work): each one is a
+ * sleep followed by a wake-up.
+ */
+export function parseStatusWakeUps(statusText: string): number {
+  const match = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(statusText);
+  if (!match) throw new Error('no voluntary_ctxt_switches line in /proc/<pid>/status');
+  return Number(match[1]);
+}
+
 /** CPU use between two snapshots, in percent of one core (200% = two cores busy). */
 export function cpuPercent(
   before: number,

@@ -7,6 +7,7 @@ import {
   parseMachineCpuTicks,
   parseProcStatCpuTicks,
   parseStatusRssBytes,
+  parseStatusWakeUps,
 } from './proc-stats.js';
 
 /** One sample of one process. `t` is seconds since the sampler started. */
@@ -152,6 +153,20 @@ export async function readRssBytes(pid: number): Promise<number> {
  * once it has exited. Synchronous, so a measuring window can open and close
  * exactly at a callback.
  */
+/**
+ * Wake-ups of a process so far (voluntary context switches of its main
+ * thread, where a Node service or Redis does its work); NaN once it is gone.
+ * On a VM a wake-up can cost more CPU than the work it wakes for
+ * (docs/benchmarks.md, issue 8, session 4).
+ */
+export function readWakeUps(pid: number): number {
+  try {
+    return parseStatusWakeUps(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function readCpuTicks(pid: number): number {
   try {
     return parseProcStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));

@@ -336,13 +336,13 @@ function systemSection(run: SystemRun): string[] {
     lines.push(
       `CPU over ${fmt(cpu.windowSec)} s (publish start until every event arrived), ${cpu.events} events (each to ${fmt(run.cpu.phase.clients / run.cpu.phase.users, 0)} connections):`,
       '',
-      '| role | processes | CPU s | µs per event |',
-      '| --- | --- | ---: | ---: |',
+      '| role | processes | CPU s | µs per event | wake-ups per event |',
+      '| --- | --- | ---: | ---: | ---: |',
       ...cpu.roles.map(
         (role) =>
-          `| ${role.role} | ${role.processes.join(', ')} | ${fmt(role.cpuSeconds, 2)} | ${fmt(role.usPerEvent)} |`,
+          `| ${role.role} | ${role.processes.join(', ')} | ${fmt(role.cpuSeconds, 2)} | ${fmt(role.usPerEvent)} | ${fmt(role.wakeUpsPerEvent, 2)} |`,
       ),
-      `| total | | ${fmt(cpu.total.cpuSeconds, 2)} | ${fmt(cpu.total.usPerEvent)} |`,
+      `| total | | ${fmt(cpu.total.cpuSeconds, 2)} | ${fmt(cpu.total.usPerEvent)} | ${fmt(cpu.total.wakeUpsPerEvent, 2)} |`,
       '',
     );
   }

@@ -18,10 +18,10 @@ describe('cpuPerEvent', () => {
   it('sums the processes of a role and divides CPU time by the events', () => {
     const result = cpuPerEvent(
       [
-        { name: 'redis', ticks: 100 },
-        { name: 'buffer-0', ticks: 50 },
-        { name: 'edge-0', ticks: 30 },
-        { name: 'edge-1', ticks: 20 },
+        { name: 'redis', ticks: 100, wakeUps: 5_000 },
+        { name: 'buffer-0', ticks: 50, wakeUps: 2_000 },
+        { name: 'edge-0', ticks: 30, wakeUps: 4_000 },
+        { name: 'edge-1', ticks: 20, wakeUps: 1_000 },
       ],
       100,
       10_000,
@@ -29,11 +29,23 @@ describe('cpuPerEvent', () => {
     );
     // 1 s of Redis CPU over 10,000 events is 100 µs each.
     expect(result.roles).toEqual([
-      { role: 'redis', processes: ['redis'], cpuSeconds: 1, usPerEvent: 100 },
-      { role: 'buffer', processes: ['buffer-0'], cpuSeconds: 0.5, usPerEvent: 50 },
-      { role: 'edge', processes: ['edge-0', 'edge-1'], cpuSeconds: 0.5, usPerEvent: 50 },
+      { role: 'redis', processes: ['redis'], cpuSeconds: 1, usPerEvent: 100, wakeUpsPerEvent: 0.5 },
+      {
+        role: 'buffer',
+        processes: ['buffer-0'],
+        cpuSeconds: 0.5,
+        usPerEvent: 50,
+        wakeUpsPerEvent: 0.2,
+      },
+      {
+        role: 'edge',
+        processes: ['edge-0', 'edge-1'],
+        cpuSeconds: 0.5,
+        usPerEvent: 50,
+        wakeUpsPerEvent: 0.5,
+      },
     ]);
-    expect(result.total).toEqual({ cpuSeconds: 2, usPerEvent: 200 });
+    expect(result.total).toEqual({ cpuSeconds: 2, usPerEvent: 200, wakeUpsPerEvent: 1.2 });
     expect(result).toMatchObject({ events: 10_000, windowSec: 8 });
   });
 

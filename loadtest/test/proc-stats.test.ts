@@ -4,6 +4,7 @@ import {
   parseMachineCpuTicks,
   parseProcStatCpuTicks,
   parseStatusRssBytes,
+  parseStatusWakeUps,
 } from '../src/proc-stats.js';
 
 describe('/proc parsing', () => {
@@ -23,6 +24,13 @@ describe('/proc parsing', () => {
     const status = 'Name:\tnode\nVmPeak:\t  900000 kB\nVmRSS:\t   81234 kB\nThreads:\t11\n';
     expect(parseStatusRssBytes(status)).toBe(81234 * 1024);
     expect(() => parseStatusRssBytes('Name:\tkthread\n')).toThrow();
+  });
+
+  it('reads voluntary context switches (wake-ups), not the involuntary ones', () => {
+    const status =
+      'Name:\tnode\nThreads:\t11\nvoluntary_ctxt_switches:\t 5123\nnonvoluntary_ctxt_switches:\t77\n';
+    expect(parseStatusWakeUps(status)).toBe(5123);
+    expect(() => parseStatusWakeUps('Name:\tnode\nnonvoluntary_ctxt_switches:\t77\n')).toThrow();
   });
 
   it('turns a tick delta into percent of one core', () => {

@@ -33,15 +33,22 @@ function run(
         events: 80_000,
         windowSec: 8,
         roles: [
-          { role: 'redis', processes: ['redis'], cpuSeconds: 1, usPerEvent: isFloor ? 10 : 40 },
+          {
+            role: 'redis',
+            processes: ['redis'],
+            cpuSeconds: 1,
+            usPerEvent: isFloor ? 10 : 40,
+            wakeUpsPerEvent: 0.5,
+          },
           {
             role: isFloor ? 'floor' : 'edge',
             processes: [isFloor ? 'floor' : 'edge-0'],
             cpuSeconds: 1,
             usPerEvent: isFloor ? 30 : 60,
+            wakeUpsPerEvent: 0.25,
           },
         ],
-        total: { cpuSeconds: 2, usPerEvent: isFloor ? 40 : 100 },
+        total: { cpuSeconds: 2, usPerEvent: isFloor ? 40 : 100, wakeUpsPerEvent: 0.75 },
       },
     },
     throughput: {
@@ -111,6 +118,9 @@ describe('suite report', () => {
     expect(md).toContain('| p99 latency at 2000/s (ms) | 50.0 | 10.0 | 5.00 |');
     expect(md).toContain('| highest passing rate | 5,000/s | 20,000/s | 0.25 |');
     expect(md).toContain('| CPU µs/event at 10000/s: total | 100.0 | 40.0 | 2.50 |');
+    // Per role in each system's section: CPU and wake-ups per event.
+    expect(md).toContain('| redis | redis | 1.00 | 40.0 | 0.50 |');
+    expect(md).toContain('| total | | 2.00 | 100.0 | 0.75 |');
     expect(md).toContain('## floor');
     expect(md).toContain('## agentwire');
     expect(md).toContain('appendonly no');
@@ -159,8 +169,16 @@ describe('suite report', () => {
       cpu: {
         events: rate * 6,
         windowSec: 6,
-        roles: [{ role: 'buffer', processes: ['buffer-0'], cpuSeconds: 1, usPerEvent: 12.5 }],
-        total: { cpuSeconds: 1, usPerEvent: 12.5 },
+        roles: [
+          {
+            role: 'buffer',
+            processes: ['buffer-0'],
+            cpuSeconds: 1,
+            usPerEvent: 12.5,
+            wakeUpsPerEvent: 0.1,
+          },
+        ],
+        total: { cpuSeconds: 1, usPerEvent: 12.5, wakeUpsPerEvent: 0.1 },
       },
       nonCritical: {
         clients: 2,
