@@ -114,6 +114,9 @@ const CLIENT_CLOSE = CloseCode.Normal;
  * processed it, reconnects with full-jitter backoff, and carries upstream
  * publishes across reconnects.
  */
+/** After a welcome, how long to wait for its snapshots before asking about the runs they left out. */
+const SNAPSHOTS_GRACE_MS = 250;
+
 export class AgentwireClient extends TypedEmitter<ClientEvents> {
   readonly #opts: ResolvedOptions;
   #state: ClientState = ClientState.Closed;
@@ -460,6 +463,14 @@ export class AgentwireClient extends TypedEmitter<ClientEvents> {
     if (this.#conn !== conn) return;
     this.emit('welcome', welcome);
     if (this.#conn !== conn) return;
+    // The snapshots after a welcome come at once, and the next event or
+    // heartbeat says they are over. When none comes (the run ended while the
+    // connection was down, a quiet user), a sync whose answer was lost with
+    // the old connection is asked for again after this grace, not at the
+    // next heartbeat (seen in Chromium over SSE: a page stuck `syncing`).
+    this.#opts.timers.setTimeout(() => {
+      if (this.#conn === conn) this.#runs.snapshotsDone();
+    }, SNAPSHOTS_GRACE_MS);
     if (sent === undefined || resync || sent.epoch !== position.epoch) {
       // Through the queue, so events from an earlier connection still waiting
       // for their handler are delivered first and the position moves in order.

@@ -103,6 +103,32 @@ describe('client: runs', () => {
     h.client.disconnect();
   });
 
+  it('asks again for a sync lost with its connection once the welcome is quiet, without an event', async () => {
+    const h = createRunHarness();
+    const first = await h.connect();
+    first.receive(criticalEvent(1, 'agent_started'));
+    first.receive(appendFrame(1, 'Hel', { stream: 'answer' }));
+    // The end says the answer has 3 chunks: a sync is sent, and its answer is lost with the socket.
+    first.receive({ ...runEvent('agent_completed', { seq: 2 }), runChunks: { answer: 3 } });
+    await flush();
+    expect(first.framesOf('sync')).toEqual([{ type: 'sync', runId: 'r1' }]);
+    first.serverClose(1006);
+    await flush();
+
+    // The run ended while the client was away: no snapshot, no event, no heartbeat yet.
+    const second = await h.accept({ latestSeq: 2 });
+    expect(second.framesOf('sync')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(second.framesOf('sync')).toEqual([{ type: 'sync', runId: 'r1' }]);
+    second.receive(snapshotFrame('ended', { answer: { text: 'Hello', chunks: 3 } }));
+    expect(h.client.getRun('r1')).toMatchObject({
+      status: 'ended',
+      syncing: false,
+      streams: { answer: { text: 'Hello' } },
+    });
+    h.client.disconnect();
+  });
+
   it('sync() sends a frame, or waits for the next welcome when offline', async () => {
     const h = createRunHarness();
     h.client.sync('r7');
