@@ -153,6 +153,14 @@ export async function readRssBytes(pid: number): Promise<number> {
  * once it has exited. Synchronous, so a measuring window can open and close
  * exactly at a callback.
  */
+export function readCpuTicks(pid: number): number {
+  try {
+    return parseProcStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Wake-ups of a process so far (voluntary context switches of its main
  * thread, where a Node service or Redis does its work); NaN once it is gone.
@@ -162,14 +170,6 @@ export async function readRssBytes(pid: number): Promise<number> {
 export function readWakeUps(pid: number): number {
   try {
     return parseStatusWakeUps(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return Number.NaN;
-  }
-}
-
-export function readCpuTicks(pid: number): number {
-  try {
-    return parseProcStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return Number.NaN;
   }

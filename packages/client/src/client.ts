@@ -108,15 +108,15 @@ interface Connection {
 /** Close code the client uses for the sockets it closes itself. */
 const CLIENT_CLOSE = CloseCode.Normal;
 
+/** After a welcome, how long to wait for its snapshots before asking about the runs they left out. */
+const SNAPSHOTS_GRACE_MS = 250;
+
 /**
  * agentwire client: connects, resumes from the last processed seq, delivers
  * each critical event exactly once and in order, acks after the application
  * processed it, reconnects with full-jitter backoff, and carries upstream
  * publishes across reconnects.
  */
-/** After a welcome, how long to wait for its snapshots before asking about the runs they left out. */
-const SNAPSHOTS_GRACE_MS = 250;
-
 export class AgentwireClient extends TypedEmitter<ClientEvents> {
   readonly #opts: ResolvedOptions;
   #state: ClientState = ClientState.Closed;

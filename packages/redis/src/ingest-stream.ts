@@ -89,46 +89,56 @@ export const IngestCallLimits = {
  * Builds a sequence of append-ingest calls (each KEYS[1] then the ARGV of
  * append-ingest-1.lua), starting a new call at the bounds. A stream's part
  * cut by a bound goes on in the next call, so the calls must run one after
- * the other.
+ * the other. Call finish() after the last entry.
  */
 class IngestCallBuilder {
   readonly calls: string[][] = [];
   private call: string[] | undefined;
   private stream = '';
-  /** Where the current stream part's entry count is, in `call`. */
+  /** Whether `call` holds a part of `stream`: where its entry count goes, and the count so far. */
+  private partOpen = false;
   private countAt = 0;
+  private partEntries = 0;
   private entries = 0;
   private chars = 0;
 
+  /** The next entries go to `stream`. */
   startPart(stream: string): void {
+    this.finish();
     this.stream = stream;
-    if (this.call !== undefined) this.openPart(this.call);
   }
 
   add(event: IngestEntry): void {
     const chars = event.body.length + (event.run?.kind === 'append' ? event.run.text.length : 0);
-    let call = this.call;
     if (
-      call === undefined ||
+      this.call === undefined ||
       this.entries === IngestCallLimits.entries ||
       (this.entries > 0 && this.chars + chars > IngestCallLimits.chars)
     ) {
-      call = [this.stream, String(ENTRY_FIELDS.length), ...ENTRY_FIELDS];
-      this.calls.push(call);
-      this.call = call;
+      this.finish();
+      this.call = [this.stream, String(ENTRY_FIELDS.length), ...ENTRY_FIELDS];
+      this.calls.push(this.call);
       this.entries = 0;
       this.chars = 0;
-      this.openPart(call);
+    }
+    const call = this.call;
+    if (!this.partOpen) {
+      call.push(this.stream, '');
+      this.countAt = call.length - 1;
+      this.partEntries = 0;
+      this.partOpen = true;
     }
     pushIngestEntry(call, event);
-    call[this.countAt] = String(Number(call[this.countAt]) + 1);
+    this.partEntries++;
     this.entries++;
     this.chars += chars;
   }
 
-  private openPart(call: string[]): void {
-    call.push(this.stream, '0');
-    this.countAt = call.length - 1;
+  /** Closes the open part: its entry count is written once, not per entry. */
+  finish(): void {
+    if (!this.partOpen || this.call === undefined) return;
+    this.call[this.countAt] = String(this.partEntries);
+    this.partOpen = false;
   }
 }
 
@@ -158,12 +168,14 @@ export function planIngestCalls(
   let builder: IngestCallBuilder | undefined;
   for (const [shard, part] of byShard) {
     if (builder === undefined || !oneSequence) {
+      builder?.finish();
       builder = new IngestCallBuilder();
       plan.push(builder.calls);
     }
     builder.startPart(keys.ingest(shard));
     for (let i = 0; i < part.length; i++) builder.add(part[i] as IngestEntry);
   }
+  builder?.finish();
   return plan;
 }
 

@@ -101,8 +101,8 @@ export class ShardBalancer {
     // (each wake-up of the process is what costs here, see docs/benchmarks.md).
     const owned = [...this.owned];
     const renewed = await Promise.all(owned.map(([, { lease }]) => lease.renew()));
-    for (let i = 0; i < owned.length; i++) {
-      if (!renewed[i]) await this.stop((owned[i] as [number, OwnedShard])[0], 'lease lost');
+    for (const [i, [shard]] of owned.entries()) {
+      if (!renewed[i]) await this.stop(shard, 'lease lost');
     }
     const extras = this.ownedShards.slice(target);
     for (const shard of extras) await this.stop(shard, 'rebalanced');
