@@ -71,6 +71,7 @@ export class SseSocket implements WebSocketLike {
 
   readonly #endpoints: SseEndpoints;
   readonly #options: SseSocketOptions;
+  readonly #fetch: FetchFunction;
   #token = '';
   #started = false;
   #reconnectSeen = false;
@@ -80,6 +81,10 @@ export class SseSocket implements WebSocketLike {
   constructor(url: string, options: SseSocketOptions) {
     this.#endpoints = sseEndpoints(url);
     this.#options = options;
+    // Called as a plain function: a browser's fetch called as a method of
+    // anything but the window rejects with "Illegal invocation".
+    const fetchImpl = options.fetch;
+    this.#fetch = (input, init) => fetchImpl(input, init);
     // Open at once: the client then sends hello, which starts the stream.
     queueMicrotask(() => {
       if (this.readyState !== CONNECTING) return;
@@ -149,7 +154,7 @@ export class SseSocket implements WebSocketLike {
   async #read(url: string): Promise<void> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.#token !== '') headers.authorization = `Bearer ${this.#token}`;
-    const response = await this.#options.fetch(url, {
+    const response = await this.#fetch(url, {
       headers,
       signal: this.#abort.signal,
       cache: 'no-store',
@@ -220,8 +225,10 @@ export class SseSocket implements WebSocketLike {
         SYNC_RETRY_BASE_MS * 2 ** attempt,
       );
     };
-    this.#options
-      .fetch(`${this.#endpoints.runs}${encodeURIComponent(runId)}`, { headers, cache: 'no-store' })
+    this.#fetch(`${this.#endpoints.runs}${encodeURIComponent(runId)}`, {
+      headers,
+      cache: 'no-store',
+    })
       .then(async (response) => {
         if (response.status === 200) {
           this.#deliver(await response.text());
@@ -244,7 +251,7 @@ export class SseSocket implements WebSocketLike {
   #post(url: string, body: string): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.#token !== '') headers.authorization = `Bearer ${this.#token}`;
-    return this.#options.fetch(url, { method: 'POST', headers, body });
+    return this.#fetch(url, { method: 'POST', headers, body });
   }
 
   #deliver(data: string): void {

@@ -118,6 +118,21 @@ async function expectRunShownExactly(page: Page, runId: string): Promise<void> {
   }).toEqual({ status: 'ended', ...RUN_TEXTS });
 }
 
+/** Polls GET /v1/runs/{runId} as the user until the run store says the run ended. */
+async function waitForRunEnded(stack: Stack, userId: string, runId: string): Promise<void> {
+  const token = await stack.token(userId);
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const res = await fetch(`${stack.edges[0]!.url}/v1/runs/${encodeURIComponent(runId)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await res.json()) as { status?: string };
+    if (body.status === 'ended') return;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not end: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function waitForReceived(page: Page, count: number): Promise<void> {
   await page.waitForFunction((n) => (window.__agentwire?.received.length ?? 0) >= n, count, {
     timeout: WAIT_MS,
@@ -343,6 +358,43 @@ describe('demo page in Chromium', () => {
     await streamRun(stack, page, script, {
       midAnswer: () => page.click('[data-testid=drop]'),
     });
+    await expectRunShownExactly(page, script.runId);
+    await page.close();
+  });
+
+  it('asks over HTTP for the text of a run that ended while its SSE page was reconnecting', async () => {
+    const userId = freshUserId('demo-run-sse-away');
+    const page = await openDemo(
+      context,
+      stack,
+      userId,
+      stack.edges.map((e) => e.wsUrl),
+      'sse',
+    );
+    // Holds the page's next stream until the run has ended, so no snapshot
+    // follows the welcome: the text can only come from GET /v1/runs/{runId}.
+    let release = (): void => undefined;
+    const away = new Promise<void>((resolve) => (release = resolve));
+    const script = agentRunScript(userId, 'run-sse-away', RUN_TEXTS);
+    await streamRun(stack, page, script, {
+      midAnswer: async () => {
+        await page.route('**/v1/sse*', async (route) => {
+          await away;
+          await route.continue();
+        });
+        await page.click('[data-testid=drop]');
+      },
+    });
+    await waitForRunEnded(stack, userId, script.runId);
+    const answered = (path: string) =>
+      page.waitForResponse((r) => r.url().includes(path), { timeout: WAIT_MS });
+    const runRead = answered('/v1/runs/');
+    // Acks over SSE are POSTs from the page too (one a second at most).
+    const ackAnswer = answered('/v1/ack');
+    release();
+    const [runResponse, ackResponse] = await Promise.all([runRead, ackAnswer]);
+    expect(runResponse.status()).toBe(200);
+    expect(ackResponse.ok()).toBe(true);
     await expectRunShownExactly(page, script.runId);
     await page.close();
   });
