@@ -95,10 +95,16 @@
   remembers the last value it got detects the loss before it hands out a seq
   or a chunk that a client may already have seen (docs/operations.md, "Lost history").
 ]]
-local now = tonumber(ARGV[1])
+-- Numbers go back to Redis as the strings they came in, or formatted once
+-- per call or per event (hot path: Lua 5.1 turns a number into a string
+-- with sprintf("%.14g"), about 0.5 µs for a timestamp, and an event passed
+-- about ten of them; string.format('%d') takes half as long).
+local nowArg = ARGV[1]
+local now = tonumber(nowArg)
 local retentionMs = tonumber(ARGV[2])
-local retentionMax = tonumber(ARGV[3])
-local dedupeMs = tonumber(ARGV[4])
+local retentionMaxArg = ARGV[3]
+local dedupeArg = ARGV[4]
+local dedupeMs = tonumber(dedupeArg)
 local freshEpoch = ARGV[5]
 local inboxPrefix = ARGV[6]
 local inboxSuffix = ARGV[7]
@@ -133,7 +139,19 @@ local runRefreshMs = math.min(30000, math.floor(runTtlMs / 16))
 -- An append's id only needs remembering while its run can be: a repeat
 -- after that would start the run anew anyway (and 24 h of a key per token
 -- would be most of a run's memory).
-local appendDedupeMs = math.min(dedupeMs, runTtlMs + runRefreshMs)
+local appendDedupeArg = string.format('%d', math.min(dedupeMs, runTtlMs + runRefreshMs))
+
+local function intArg(n)
+  return string.format('%d', n)
+end
+
+-- A time to store: `now` (most of them) as it came in.
+local function timeArg(t)
+  if t == now then
+    return nowArg
+  end
+  return intArg(t)
+end
 
 -- Drops time-expired entries from the head of a user's log, keeping the
 -- newest. Returns the time of the entry that is now the head.
@@ -156,12 +174,13 @@ local function trimExpired(logKey)
   return headTs
 end
 
-local function frameOf(seq, chunk, body)
-  if seq > 0 then
-    return '{"type":"event","seq":' .. seq .. ',' .. body
+-- seqArg, chunkArg: the event's seq or chunk as a string, or nil.
+local function frameOf(seqArg, chunkArg, body)
+  if seqArg then
+    return '{"type":"event","seq":' .. seqArg .. ',' .. body
   end
-  if chunk > 0 then
-    return '{"type":"event","chunk":' .. chunk .. ',' .. body
+  if chunkArg then
+    return '{"type":"event","chunk":' .. chunkArg .. ',' .. body
   end
   return '{"type":"event",' .. body
 end
@@ -341,28 +360,28 @@ local function writeRun(run)
     -- The texts' TTLs are extended with the run's: their streams are needed.
     loadStreams(run)
   end
-  local fields = { 'updated', run.updated }
+  local fields = { 'updated', timeArg(run.updated) }
   if run.created or run.status ~= run.loadedStatus or run.stalls ~= run.loadedStalls then
     fields[3] = 'status'
     fields[4] = run.status
     fields[5] = 'started'
-    fields[6] = run.started
+    fields[6] = timeArg(run.started)
     fields[7] = 'stalls'
     fields[8] = run.stalls
   end
   if refresh then
     fields[#fields + 1] = 'refreshed'
-    fields[#fields + 1] = now
+    fields[#fields + 1] = nowArg
   end
   if extend then
     fields[#fields + 1] = 'extended'
-    fields[#fields + 1] = now
+    fields[#fields + 1] = nowArg
   end
   local index = runStallMs > 0 and run.status == 'running'
     and (not run.wasRunning or now - run.indexed >= runningRefreshMs)
   if index then
     fields[#fields + 1] = 'indexed'
-    fields[#fields + 1] = now
+    fields[#fields + 1] = nowArg
   end
   local newTexts = {}
   for stream, parts in pairs(run.pending) do
@@ -389,7 +408,7 @@ local function writeRun(run)
   end
   if refresh then
     -- Eviction order: by last event, to the second.
-    redis.call('ZADD', runsKey, run.updated, run.runId)
+    redis.call('ZADD', runsKey, timeArg(run.updated), run.runId)
   end
   if extend then
     redis.call('PEXPIRE', run.key, ttl)
@@ -420,7 +439,7 @@ local function writeRun(run)
     end
   end
   if index then
-    redis.call('ZADD', base .. 'running', run.updated, member)
+    redis.call('ZADD', base .. 'running', timeArg(run.updated), member)
   elseif runStallMs > 0 and run.wasRunning and run.status ~= 'running' then
     redis.call('ZREM', base .. 'running', member)
   end
@@ -443,7 +462,9 @@ local function userState(base, userId)
       userId = userId,
       epoch = meta[1],
       seq = tonumber(meta[2] or '0'),
+      seqArg = meta[2] or '0',
       head = tonumber(meta[3] or '0'),
+      headArg = meta[3] or '0',
       refreshed = tonumber(meta[4] or '0'),
       appended = false,
     }
@@ -455,7 +476,8 @@ end
 local shardResults = {}
 local statuses = {}
 -- Accepted entries in input order: { seq, body, user, shard index, chunk,
--- runId, stream, frame (critical: as the log has it) }.
+-- runId, stream, frame (critical: as the log has it), seq as a string (nil
+-- when 0), chunk as a string (nil when 0) }.
 local accepted = {}
 local acks = {}
 -- Per shard done: { history key, appended anything }.
@@ -478,6 +500,8 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
   local status = 1
   local seq = 0
   local chunk = 0
+  local seqArg = nil
+  local chunkArg = nil
   -- The frame as the log stores it, reused for the inboxes.
   local frame = nil
   if runKind == 's' and (run.status ~= 'running' or run.updated ~= tonumber(text)) then
@@ -486,7 +510,7 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
     status = 0
     if run.status == 'running' and runStallMs > 0 then
       -- The stall job took the run out of its index when it sent this one.
-      redis.call('ZADD', base .. 'running', run.updated, userId .. '|' .. runId)
+      redis.call('ZADD', base .. 'running', timeArg(run.updated), userId .. '|' .. runId)
     end
   else
     local dedupeKey = base .. 'd:' .. userId .. ':' .. eventId
@@ -497,22 +521,30 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
     elseif runKind == 'a' then
       candidate = (run.chunks[stream] or 0) + 1
     end
+    local candidateArg = intArg(candidate)
     -- One call both claims the id and tells whether it was seen before.
-    local window = dedupeMs
+    local window = dedupeArg
     if runKind == 'a' then
-      window = appendDedupeMs
+      window = appendDedupeArg
     end
-    local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidate, 'NX', 'GET', 'PX', window)
+    local seen = redis.call('SET', dedupeKey, entryId .. ' ' .. candidateArg, 'NX', 'GET', 'PX',
+      window)
     if seen then
       local sep = string.find(seen, ' ', 1, true)
       if string.sub(seen, 1, sep - 1) == entryId then
         -- Same stream entry again: a crash came between persist and ack. Forward again.
         status = 2
-        local number = tonumber(string.sub(seen, sep + 1))
+        local numberArg = string.sub(seen, sep + 1)
+        local number = tonumber(numberArg)
         if critical then
           seq = number
         elseif runKind == 'a' then
           chunk = number
+        end
+        if seq > 0 then
+          seqArg = numberArg
+        elseif chunk > 0 then
+          chunkArg = numberArg
         end
       else
         status = 0
@@ -523,15 +555,17 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
           user.epoch = freshEpoch
         end
         seq = candidate
+        seqArg = candidateArg
         user.seq = seq
+        user.seqArg = seqArg
         user.appended = true
         mark[2] = true
         if runKind == 'e' then
           body = runChunksField(run) .. body
         end
-        frame = frameOf(seq, 0, body)
-        redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMax, seq .. '-0',
-          'f', frame, 't', now)
+        frame = frameOf(seqArg, nil, body)
+        redis.call('XADD', user.base .. 'log', 'MAXLEN', retentionMaxArg, seqArg .. '-0',
+          'f', frame, 't', nowArg)
       end
       if run then
         if runKind == 's' then
@@ -543,6 +577,7 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
             run.status = 'ended'
           elseif runKind == 'a' then
             chunk = candidate
+            chunkArg = candidateArg
             run.chunks[stream] = chunk
             appendText(run, stream, text)
             -- Chunks, like seqs, must never be handed out twice: a
@@ -556,7 +591,7 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
   end
   statuses[#statuses + 1] = status
   if status ~= 0 then
-    accepted[#accepted + 1] = { seq, body, user, s, chunk, runId, stream, frame }
+    accepted[#accepted + 1] = { seq, body, user, s, chunk, runId, stream, frame, seqArg, chunkArg }
   end
 end
 
@@ -694,15 +729,16 @@ for _, user in pairs(users) do
     local logKey = user.base .. 'log'
     if user.head < cutoff then
       user.head = trimExpired(logKey)
+      user.headArg = timeArg(user.head)
     end
     if now - user.refreshed >= userRefreshMs then
-      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head,
-        'refreshed', now)
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seqArg, 'head', user.headArg,
+        'refreshed', nowArg)
       redis.call('PEXPIRE', metaKey, retentionMs + userRefreshMs)
       redis.call('PEXPIRE', logKey, retentionMs + userRefreshMs)
-      redis.call('ZADD', user.shardBase .. 'users', now, user.userId)
+      redis.call('ZADD', user.shardBase .. 'users', nowArg, user.userId)
     else
-      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seq, 'head', user.head)
+      redis.call('HSET', metaKey, 'epoch', user.epoch, 'seq', user.seqArg, 'head', user.headArg)
     end
   end
   user.nodes = redis.call('HKEYS', user.base .. 'routes')
@@ -722,7 +758,8 @@ for r = 1, #accepted do
   local seq = item[1]
   local user = item[3]
   local chunk = item[5]
-  local frame = item[8] or frameOf(seq, chunk, item[2])
+  local seqArg = item[9]
+  local frame = item[8] or frameOf(seqArg, item[10], item[2])
   local epoch = user.epoch or ''
   local nodes = user.nodes
   if forwarding then
@@ -732,10 +769,11 @@ for r = 1, #accepted do
       local inbox = inboxPrefix .. nodes[n] .. inboxSuffix
       if chunk > 0 then
         redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
-          'u', user.userId, 's', seq, 'f', frame, 'e', epoch, 'r', item[6], 'n', item[7], 'k', chunk)
+          'u', user.userId, 's', seqArg or '0', 'f', frame, 'e', epoch, 'r', item[6], 'n', item[7],
+          'k', item[10])
       else
         redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
-          'u', user.userId, 's', seq, 'f', frame, 'e', epoch)
+          'u', user.userId, 's', seqArg or '0', 'f', frame, 'e', epoch)
       end
     end
     if seq > 0 and not user.reported then
