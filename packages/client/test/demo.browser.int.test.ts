@@ -133,6 +133,23 @@ async function waitForRunEnded(stack: Stack, userId: string, runId: string): Pro
   }
 }
 
+/** Publishes `text` with the page's form; its settled status and, on failure, the server's message. */
+async function publishFromPage(
+  page: Page,
+  text: string,
+): Promise<{ status: string | null; detail: string | null }> {
+  await page.fill('[data-testid=publish-text]', text);
+  await page.click('[data-testid=publish-submit]');
+  const status = await page.waitForSelector(
+    '[data-testid=publish-status]:not([data-status=pending])',
+    { timeout: WAIT_MS },
+  );
+  return {
+    status: await status.getAttribute('data-status'),
+    detail: await status.getAttribute('title'),
+  };
+}
+
 async function waitForReceived(page: Page, count: number): Promise<void> {
   await page.waitForFunction((n) => (window.__agentwire?.received.length ?? 0) >= n, count, {
     timeout: WAIT_MS,
@@ -185,17 +202,7 @@ describe('demo page in Chromium', () => {
     expect(await runCard.locator('[data-testid=run-stream]').textContent()).toBe('Looking it up.');
     expect(await runCard.locator('[data-testid=timeline-event]').count()).toBe(4);
 
-    await page.fill('[data-testid=publish-text]', 'What did you find?');
-    await page.click('[data-testid=publish-submit]');
-    const status = await page.waitForSelector(
-      '[data-testid=publish-status]:not([data-status=pending])',
-      { timeout: WAIT_MS },
-    );
-    // The title carries the server's message when the publish failed.
-    expect({
-      status: await status.getAttribute('data-status'),
-      detail: await status.getAttribute('title'),
-    }).toMatchObject({ status: 'accepted' });
+    expect(await publishFromPage(page, 'What did you find?')).toMatchObject({ status: 'accepted' });
     await page.close();
   });
 
@@ -362,7 +369,7 @@ describe('demo page in Chromium', () => {
     await page.close();
   });
 
-  it('asks over HTTP for the text of a run that ended while its SSE page was reconnecting', async () => {
+  it('over SSE, reads a run that ended while the page was reconnecting, acks and publishes over HTTP', async () => {
     const userId = freshUserId('demo-run-sse-away');
     const page = await openDemo(
       context,
@@ -396,6 +403,7 @@ describe('demo page in Chromium', () => {
     expect(runResponse.status()).toBe(200);
     expect(ackResponse.ok()).toBe(true);
     await expectRunShownExactly(page, script.runId);
+    expect(await publishFromPage(page, 'Thanks')).toMatchObject({ status: 'accepted' });
     await page.close();
   });
 
