@@ -40,6 +40,19 @@ const CONSUMER = 'bench-buffer';
 const LEASE_VALUE = 'bench-buffer|token';
 const EDGE = 'bench-edge';
 
+/** Redis's own figures for a loop, per event (microseconds). */
+interface LoopCost {
+  /** CPU time of the Redis process (INFO cpu). */
+  cpu: number;
+  /** Time inside script calls (INFO commandstats, wall time). */
+  scripts: number;
+  /** Of that, time inside the commands the scripts called. */
+  commands: number;
+}
+
+/** Commands the loop sends itself, not from inside a script. */
+const OUTSIDE_SCRIPTS = new Set(['evalsha', 'info', 'config|resetstat', 'xtrim']);
+
 interface LoopOptions {
   perCall: number;
   calls: number;
@@ -89,33 +102,44 @@ runCli(USAGE, async () => {
     const shas = await Promise.all(
       scripts.map(({ source }) => client.script('LOAD', source) as Promise<string>),
     );
-    const perEvent: number[][] = scripts.map(() => []);
-    const appendsOnly: number[] = [];
+    const perEvent: LoopCost[][] = scripts.map(() => []);
+    const appendsOnly: LoopCost[] = [];
     for (let round = 1; round <= rounds; round++) {
       const baseline = await measureLoop(client, loop, undefined);
       appendsOnly.push(baseline);
       for (const [i, sha] of shas.entries()) {
         const total = await measureLoop(client, loop, sha);
-        perEvent[i]?.push(total - baseline);
-        log(`round ${round}: ${scripts[i]?.path} ${(total - baseline).toFixed(1)} µs/event`);
+        const cost: LoopCost = {
+          cpu: total.cpu - baseline.cpu,
+          scripts: total.scripts - baseline.scripts,
+          commands: total.commands - baseline.commands,
+        };
+        perEvent[i]?.push(cost);
+        log(`round ${round}: ${scripts[i]?.path} ${cost.cpu.toFixed(1)} µs/event`);
       }
     }
     const info = await client.info('server');
     const result = {
       machine: machineInfo(infoField(info, 'redis_version') ?? 'unknown'),
       options: { ...loop, rounds, shards: SHARDS },
-      appendsOnlyUsPerEvent: appendsOnly.map(round1),
-      scripts: scripts.map(({ path }, i) => ({
-        path,
-        usPerEvent: (perEvent[i] ?? []).map(round1),
-        meanUsPerEvent: round1(mean(perEvent[i] ?? [])),
-      })),
+      appendsOnlyUsPerEvent: appendsOnly.map((cost) => round1(cost.cpu)),
+      scripts: scripts.map(({ path }, i) => {
+        const costs = perEvent[i] ?? [];
+        return {
+          path,
+          usPerEvent: costs.map((cost) => round1(cost.cpu)),
+          meanUsPerEvent: round1(mean(costs.map((cost) => cost.cpu))),
+          // Wall time, so only the ratio means much: how much of a call is the commands.
+          meanScriptUsPerEvent: round1(mean(costs.map((cost) => cost.scripts))),
+          meanCommandsUsPerEvent: round1(mean(costs.map((cost) => cost.commands))),
+        };
+      }),
     };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       for (const script of result.scripts) {
         console.log(
-          `${script.path}: ${script.meanUsPerEvent} µs of Redis CPU per event (rounds: ${script.usPerEvent.join(', ')})`,
+          `${script.path}: ${script.meanUsPerEvent} µs of Redis CPU per event (rounds: ${script.usPerEvent.join(', ')}); in the script ${script.meanScriptUsPerEvent} µs, of which in its commands ${script.meanCommandsUsPerEvent}`,
         );
       }
     }
@@ -130,21 +154,24 @@ runCli(USAGE, async () => {
 });
 
 /**
- * Redis CPU per event of one loop from a fresh database: appends, and when
- * `sha` is given the persist call after each. Microseconds per event.
+ * Redis's figures per event of one loop from a fresh database: appends, and
+ * when `sha` is given the persist call after each.
  */
 async function measureLoop(
   client: RedisClient,
   loop: LoopOptions,
   sha: string | undefined,
-): Promise<number> {
+): Promise<LoopCost> {
   const keys = createKeyLayout('bench', SHARDS);
   await prepare(client, keys, loop.users);
   const marks = new Map<number, string>();
   let next = 0;
   let cpuStart = 0;
   for (let call = 0; call < WARMUP_CALLS + loop.calls; call++) {
-    if (call === WARMUP_CALLS) cpuStart = await redisCpuSeconds(client);
+    if (call === WARMUP_CALLS) {
+      await client.config('RESETSTAT');
+      cpuStart = await redisCpuSeconds(client);
+    }
     const events = eventsOf(loop, next);
     next += loop.perCall;
     await appendToIngest(client, keys, events);
@@ -153,7 +180,24 @@ async function measureLoop(
     if (call % 50 === 49) await trimStreams(client, keys);
   }
   const seconds = (await redisCpuSeconds(client)) - cpuStart;
-  return (seconds * 1e6) / (loop.calls * loop.perCall);
+  const events = loop.calls * loop.perCall;
+  const usec = commandUsec(await client.info('commandstats'));
+  let commands = 0;
+  for (const [name, value] of usec) if (!OUTSIDE_SCRIPTS.has(name)) commands += value;
+  return {
+    cpu: (seconds * 1e6) / events,
+    scripts: (usec.get('evalsha') ?? 0) / events,
+    commands: commands / events,
+  };
+}
+
+/** `usec` per command of INFO commandstats (`cmdstat_<name>:calls=..,usec=..,...`). */
+function commandUsec(info: string): Map<string, number> {
+  const usec = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):.*?usec=(\d+)/gm)) {
+    usec.set(match[1] as string, Number(match[2]));
+  }
+  return usec;
 }
 
 async function prepare(client: RedisClient, keys: KeyLayout, users: number): Promise<void> {
