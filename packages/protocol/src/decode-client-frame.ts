@@ -23,7 +23,7 @@ function isBoundedString(value: unknown, max: number): value is string {
 }
 
 function decodeHello(f: Fields): DecodeResult {
-  if (f.token !== undefined && !isBoundedString(f.token, 8192)) {
+  if (f.token !== undefined && !isBoundedString(f.token, Limits.maxTokenLength)) {
     return fail('hello.token must be a non-empty string');
   }
   if (f.lastSeq !== undefined && !isSeq(f.lastSeq)) {

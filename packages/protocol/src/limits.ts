@@ -10,6 +10,8 @@ export const Limits = {
   streamNamePattern: /^[A-Za-z0-9._:-]{1,64}$/,
   defaultStreamName: 'main',
   maxPublishIdLength: 128,
+  /** Longest token accepted (hello frame, Authorization header, ?token=). */
+  maxTokenLength: 8192,
   maxBatchEvents: 1000,
   defaultMaxPayload: 65536,
   defaultMaxEventBytes: 65536,

@@ -39,7 +39,7 @@ export function createJwtVerifier(secret: string): JwtVerifier {
 
 /** The synchronous check, exported for tests: `nowSec` is the current time in whole seconds. */
 export function checkToken(token: string, key: Buffer, nowSec: number): TokenCheck {
-  if (typeof token !== 'string' || token.length > 8192) return INVALID;
+  if (typeof token !== 'string' || token.length > Limits.maxTokenLength) return INVALID;
   const firstDot = token.indexOf('.');
   const secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1);
   if (secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return INVALID;
