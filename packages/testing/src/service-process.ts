@@ -109,10 +109,14 @@ export async function startService(
  * AW_SERVICE_CPU_PROF_DIR=<dir>: every service a benchmark or test starts
  * writes a CPU profile there when it exits (Node refuses --cpu-prof in
  * NODE_OPTIONS, so it cannot reach the children that way).
+ * AW_SERVICE_NODE_FLAGS="<flags>": Node flags for those services, separated
+ * by spaces (V8 flags such as --max-semi-space-size are refused in
+ * NODE_OPTIONS too).
  */
 function profileFlags(): string[] {
   const dir = process.env.AW_SERVICE_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const extra = (process.env.AW_SERVICE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra];
 }
 
 /** startService with an explicit script path (kept separate so the process handling can be exercised alone). */
