@@ -38,6 +38,8 @@ report.json, SVG plots).
   --ack-ms MS            client ack interval (default 50)
   --latency-rate R       latency phase rate (default 2000)
   --latency-duration S   (default 10)
+  --warmup S             seconds published before the latency phase and each rate step,
+                         checked for delivery but not in their latency (default 3; 0..30)
   --cpu-rate R           CPU phase rate (default 10000)
   --cpu-duration S       (default 8)
   --rates LIST           rate search steps, ascending, stop at the first failure
@@ -71,6 +73,7 @@ const OVERALL_CAP_MS = 20 * 60 * 1000;
 const FULL = {
   clients: 1000,
   latencyDurationSec: 10,
+  warmupSec: 3,
   cpuRate: 10_000,
   cpuDurationSec: 8,
   rates: [1000, 2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000],
@@ -88,6 +91,7 @@ const FULL = {
 const QUICK: typeof FULL = {
   clients: 200,
   latencyDurationSec: 3,
+  warmupSec: 1,
   cpuRate: 2000,
   cpuDurationSec: 3,
   rates: [1000, 2000, 5000],
@@ -112,6 +116,7 @@ runCli(USAGE, async () => {
     'ack-ms': { type: 'string' },
     'latency-rate': { type: 'string' },
     'latency-duration': { type: 'string' },
+    warmup: { type: 'string' },
     'cpu-rate': { type: 'string' },
     'cpu-duration': { type: 'string' },
     rates: { type: 'string' },
@@ -147,6 +152,7 @@ runCli(USAGE, async () => {
       min: 1,
       max: 120,
     }),
+    warmupSec: numberArg(values, 'warmup', base.warmupSec, { min: 0, max: 30 }),
     cpuRate: numberArg(values, 'cpu-rate', base.cpuRate, { min: 1, max: 200_000 }),
     cpuDurationSec: numberArg(values, 'cpu-duration', base.cpuDurationSec, { min: 1, max: 120 }),
     rates: numberListArg(values, 'rates', base.rates, { min: 1, max: 500_000 }),

@@ -63,6 +63,8 @@ export interface SuiteOptions {
   ackIntervalMs: number;
   latencyRate: number;
   latencyDurationSec: number;
+  /** Published before the latency phase and each rate step, out of their latency figures. */
+  warmupSec: number;
   cpuRate: number;
   cpuDurationSec: number;
   rates: readonly number[];
@@ -234,7 +236,17 @@ export class SuiteRunner {
     try {
       if (o.parts.has('latency')) {
         o.log(`== ${system}: latency at ${o.latencyRate}/s`);
-        run.latency = phaseOf(await this.fleet(sut, o.latencyRate, o.latencyDurationSec, 10));
+        run.latency = phaseOf(
+          await this.fleet(
+            sut,
+            o.latencyRate,
+            o.latencyDurationSec,
+            10,
+            {},
+            'critical',
+            o.warmupSec,
+          ),
+        );
         await this.settle(sut);
       }
       if (o.parts.has('cpu')) {
@@ -245,7 +257,15 @@ export class SuiteRunner {
       if (o.parts.has('throughput')) {
         o.log(`== ${system}: rate search over ${o.rates.join(', ')}`);
         run.throughput = await searchRates(o.rates, async (rate) => {
-          const fleet = await this.fleet(sut, rate, o.stepDurationSec, o.stepGraceSec);
+          const fleet = await this.fleet(
+            sut,
+            rate,
+            o.stepDurationSec,
+            o.stepGraceSec,
+            {},
+            'critical',
+            o.warmupSec,
+          );
           const step = judgeRateStep(fleet, DEFAULT_RATE_CRITERIA);
           o.log(
             `   ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
@@ -461,6 +481,7 @@ export class SuiteRunner {
     graceSec: number,
     hooks: Pick<FleetOptions, 'onPublishStart' | 'onSettled'> = {},
     events: FleetEventKind = 'critical',
+    warmupSec = 0,
   ): Promise<FleetResult> {
     const o = this.options;
     return runFleet({
@@ -472,6 +493,7 @@ export class SuiteRunner {
       users: o.users,
       ratePerSec: rate,
       durationSec,
+      warmupSec,
       graceSec,
       ackIntervalMs: o.ackIntervalMs,
       events,
