@@ -139,11 +139,11 @@ local runRefreshMs = math.min(30000, math.floor(runTtlMs / 16))
 -- An append's id only needs remembering while its run can be: a repeat
 -- after that would start the run anew anyway (and 24 h of a key per token
 -- would be most of a run's memory).
-local appendDedupeArg = string.format('%d', math.min(dedupeMs, runTtlMs + runRefreshMs))
-
 local function intArg(n)
   return string.format('%d', n)
 end
+
+local appendDedupeArg = intArg(math.min(dedupeMs, runTtlMs + runRefreshMs))
 
 -- A time to store: `now` (most of them) as it came in.
 local function timeArg(t)
@@ -535,15 +535,11 @@ local function processEntry(s, base, mark, entryId, eventId, userId, critical, b
         -- Same stream entry again: a crash came between persist and ack. Forward again.
         status = 2
         local numberArg = string.sub(seen, sep + 1)
-        local number = tonumber(numberArg)
         if critical then
-          seq = number
-        elseif runKind == 'a' then
-          chunk = number
-        end
-        if seq > 0 then
+          seq = tonumber(numberArg)
           seqArg = numberArg
-        elseif chunk > 0 then
+        elseif runKind == 'a' then
+          chunk = tonumber(numberArg)
           chunkArg = numberArg
         end
       else

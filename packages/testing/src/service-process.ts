@@ -101,7 +101,7 @@ export async function startService(
   }
   return startNodeScript(name, main, env, {
     ...options,
-    nodeFlags: [...(options.nodeFlags ?? SERVICE_NODE_FLAGS[name] ?? []), ...profileFlags()],
+    nodeFlags: [...(options.nodeFlags ?? SERVICE_NODE_FLAGS[name] ?? []), ...extraServiceFlags()],
   });
 }
 
@@ -113,7 +113,7 @@ export async function startService(
  * by spaces (V8 flags such as --max-semi-space-size are refused in
  * NODE_OPTIONS too).
  */
-function profileFlags(): string[] {
+function extraServiceFlags(): string[] {
   const dir = process.env.AW_SERVICE_CPU_PROF_DIR;
   const extra = (process.env.AW_SERVICE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
   return [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...extra];
