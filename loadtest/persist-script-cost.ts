@@ -264,7 +264,8 @@ async function persist(
   ];
   for (const s of shards) {
     args.push(keys.shardBase(s), keys.lease(s), LEASE_VALUE, keys.ingest(s), marks.get(s) ?? '');
-    args.push(-1000, 0);
+    // Read mode: up to 1000 entries, no extra acks, no oldest id (the order guard reads the group).
+    args.push(-1000, 0, '');
   }
   const first = shards[0] ?? 0;
   const [results] = (await client.evalsha(sha, 1, keys.lease(first), ...args)) as [number[]];

@@ -1,4 +1,4 @@
-import type { FleetResult } from './fleet-runner.js';
+import type { FleetResult, FleetSecond } from './fleet-runner.js';
 
 /** What a rate step must meet to pass. */
 export interface RateCriteria {
@@ -26,6 +26,13 @@ export interface RateStep {
   passed: boolean;
   /** Why the step failed; empty when it passed. */
   reasons: string[];
+  /**
+   * Latency per second of the step: whether its p99 comes from a few slow
+   * slices or from every second. Absent in reports written before it was kept.
+   */
+  perSecond?: FleetSecond[];
+  /** Highest p99 of any second of the step (NaN without samples). */
+  worstSecondP99Ms?: number;
 }
 
 export interface RateSearchResult {
@@ -72,7 +79,14 @@ export function judgeRateStep(
     duplicates: fleet.delivery.duplicates,
     passed: reasons.length === 0,
     reasons,
+    perSecond: fleet.perSecond,
+    worstSecondP99Ms: worstSecondP99(fleet.perSecond),
   };
+}
+
+function worstSecondP99(seconds: readonly FleetSecond[]): number {
+  const p99s = seconds.map((second) => second.p99).filter(Number.isFinite);
+  return p99s.length > 0 ? Math.max(...p99s) : Number.NaN;
 }
 
 /**

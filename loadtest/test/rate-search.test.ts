@@ -52,6 +52,20 @@ describe('judgeRateStep', () => {
     expect(judged.achievedRate).toBe(10);
   });
 
+  it('keeps the latency of each second and names the worst second p99', () => {
+    const fleet = fleetResult(10);
+    fleet.perSecond = [
+      { t: 0, published: 10, delivered: 20, p50: 4, p99: 9 },
+      { t: 1, published: 10, delivered: 20, p50: 5, p99: 85 },
+      { t: 2, published: 0, delivered: 0, p50: Number.NaN, p99: Number.NaN },
+    ];
+    const judged = judgeRateStep(fleet);
+    expect(judged.perSecond).toBe(fleet.perSecond);
+    expect(judged.worstSecondP99Ms).toBe(85);
+    fleet.perSecond = [];
+    expect(judgeRateStep(fleet).worstSecondP99Ms).toBeNaN();
+  });
+
   it('fails on p99 at or above the bar, naming it', () => {
     const fleet = fleetResult(10);
     fleet.latencyFromSendMs = { ...fleet.latencyFromSendMs, p99: 100 };

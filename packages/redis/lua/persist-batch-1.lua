@@ -24,6 +24,16 @@
   never travel to the buffer and back (profiled: a third of the buffer's
   CPU was writing them back as arguments).
 
+  Order guard: a shard's entries must be persisted in stream order, but an
+  entry can sit pending for a consumer that will never process it: a read
+  that reached Redis after its sender lost the shard (ioredis sends a read
+  again once a failover is over; a read queued while Redis was away). The
+  lease holder would only claim it on its next periodic reclaim, after newer
+  entries. So a shard whose group holds a pending entry older than the
+  call's first one (in read mode: any pending entry, as XREADGROUP > reads
+  only newer ones) is refused with code -4 and left untouched: the caller
+  claims and drains the pending entries in order, then goes on.
+
   Input:
     KEYS[1]  lease key of the first shard of the call (routes the call)
     ARGV[1]  now (ms)
@@ -34,7 +44,7 @@
     ARGV[6]  forwarding mode: inbox key prefix (e.g. "aw:{n:"), or "" for none
     ARGV[7]  inbox key suffix (e.g. "}:inbox")
     ARGV[8]  approximate inbox max length
-    ARGV[9]  consumer group of the ingest streams (for XACK)
+    ARGV[9]  consumer group of the ingest streams (XACK, the order guard)
     ARGV[10] RUN_MAX_BYTES: bytes kept of one stream's text
     ARGV[11] RUN_MAX_PER_USER: retained runs per user
     ARGV[12] RUN_TTL_MS: lifetime of a run after its last event
@@ -46,7 +56,8 @@
       key base ("aw:{s3}:"), lease key, lease value ("owner|token"),
       ingest stream key, history mark the caller last saw for the shard
       ('' when unknown), entry count N (-C: read mode, up to C entries,
-      then N = 0), extra ack count M,
+      then N = 0), extra ack count M, the oldest entry id the caller read
+      for this shard (the order guard; '' for no guard outside read mode),
       N x 9 values (entryId, eventId, userId, critical 1/0, body, runId or
       '', run kind ('' any event, 'e' run end, 'a' append, 's' run_stalled),
       stream, text (appends) or the last event time (run_stalled)),
@@ -56,8 +67,10 @@
     shards    per shard of the call, two values: code and mark. Code 0: done,
               mark is the shard's history mark after the call. Code -1
               (fenced): the lease is not held; code -3 (history lost): the
-              stored mark is below the caller's, mark is the stored one. A
-              shard with a non-zero code is left untouched (entries pending).
+              stored mark is below the caller's, mark is the stored one;
+              code -4 (pending before): older entries of the shard are
+              pending (the order guard). A shard with a non-zero code is
+              left untouched (entries pending).
     statuses  per entry of done shards, in input order: 0 duplicate (or a
               run_stalled made moot by a later event), 1 new, 2 redelivery
     forwards  per accepted entry of done shards: shard index (1-based in the
@@ -646,6 +659,28 @@ local function readEntries(s, base, mark, ingestKey, count)
   return #entries, skipped, lastId
 end
 
+-- Whether stream id a is before stream id b ("ms-seq" each).
+local function idBefore(a, b)
+  local aMs, aSeq = string.match(a, '^(%d+)-(%d+)$')
+  local bMs, bSeq = string.match(b, '^(%d+)-(%d+)$')
+  aMs, bMs = tonumber(aMs), tonumber(bMs)
+  if aMs ~= bMs then
+    return aMs < bMs
+  end
+  return tonumber(aSeq) < tonumber(bSeq)
+end
+
+-- The order guard (see the header): whether the group holds a pending entry
+-- of the stream before `oldest` ('' in read mode: any pending entry). A
+-- missing group holds nothing.
+local function pendingBefore(ingestKey, oldest)
+  local summary = redis.pcall('XPENDING', ingestKey, group)
+  if type(summary) ~= 'table' or summary[1] == 0 then
+    return false
+  end
+  return oldest == '' or idBefore(summary[2], oldest)
+end
+
 local at = 16
 for s = 1, shardCount do
   local base = ARGV[at]
@@ -655,7 +690,8 @@ for s = 1, shardCount do
   local expectedMark = tonumber(ARGV[at + 4])
   local entryCount = tonumber(ARGV[at + 5])
   local extraAcks = tonumber(ARGV[at + 6])
-  local first = at + 7
+  local oldestRead = ARGV[at + 7]
+  local first = at + 8
   local readCount = 0
   if entryCount < 0 then
     if not forwarding then
@@ -679,6 +715,8 @@ for s = 1, shardCount do
     storedMark = tonumber(held[2] or '0')
     if expectedMark and storedMark < expectedMark then
       code = -3
+    elseif (readCount > 0 or oldestRead ~= '') and pendingBefore(ingestKey, oldestRead) then
+      code = -4
     end
   end
   shardResults[#shardResults + 1] = code

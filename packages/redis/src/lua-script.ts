@@ -88,4 +88,6 @@ export const ScriptCode = {
   UserLimitReached: -2,
   /** persist-batch: the shard's history mark went backwards (writes were lost). */
   HistoryLost: -3,
+  /** persist-batch: older entries of the shard are pending in the group (the order guard). */
+  PendingBefore: -4,
 } as const;

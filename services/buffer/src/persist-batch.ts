@@ -40,6 +40,12 @@ export interface ShardBatch {
   entries: readonly ShardEntry[];
   /** Entry ids to acknowledge without processing (malformed); used in forwarding mode. */
   skipped: readonly string[];
+  /**
+   * The oldest entry id read for this batch, malformed ones included: the
+   * order guard refuses the shard while an older entry of it is pending in
+   * the group (see persist-batch-1.lua). Unset: no guard.
+   */
+  oldestReadId?: string | undefined;
 }
 
 /**
@@ -84,6 +90,8 @@ export type ShardOutcome =
   | { shard: number; status: 'fenced' }
   /** The stored history mark is below the one the caller remembered: writes were lost. */
   | { shard: number; status: 'history-lost'; storedMark: number }
+  /** Older entries of the shard are pending in the group: claim and drain them first. */
+  | { shard: number; status: 'pending-before' }
   | {
       shard: number;
       status: 'done';
@@ -118,6 +126,8 @@ export interface ShardsOutcome {
  * call, each under its shard's lease value (fencing token) and history mark
  * (lost-write detection). With `forwarding`, the same call also appends to
  * the edges' inboxes and acknowledges the entries. See persist-batch-1.lua.
+ * `group` is the consumer group the order guard looks at when not
+ * forwarding (forwarding names its own).
  */
 export async function persistShards(
   client: RedisClient,
@@ -126,6 +136,7 @@ export async function persistShards(
   settings: PersistSettings,
   freshEpoch: string,
   forwarding?: ScriptForwarding,
+  group?: string,
 ): Promise<ShardsOutcome> {
   const [inboxBefore, inboxAfter] = keys.inboxKeyParts();
   const args: Array<string | number> = [
@@ -137,7 +148,7 @@ export async function persistShards(
     forwarding ? inboxBefore : '',
     inboxAfter,
     forwarding?.inboxMaxLen ?? 0,
-    forwarding?.group ?? '',
+    forwarding?.group ?? group ?? '',
     settings.runs.maxBytes,
     settings.runs.maxPerUser,
     settings.runs.ttlMs,
@@ -155,6 +166,7 @@ export async function persistShards(
       batch.expectedMark ?? '',
       reading ? -batch.count : batch.entries.length,
       forwarding && !reading ? batch.skipped.length : 0,
+      reading ? '' : (batch.oldestReadId ?? ''),
     );
     if (reading) continue;
     for (const entry of batch.entries) {
@@ -198,6 +210,7 @@ export async function persistShards(
     if (code === ScriptCode.HistoryLost) {
       return { shard: batch.shard, status: 'history-lost', storedMark: mark };
     }
+    if (code === ScriptCode.PendingBefore) return { shard: batch.shard, status: 'pending-before' };
     return {
       shard: batch.shard,
       status: 'done',
@@ -302,6 +315,9 @@ export async function persistBatch(
   );
   const result = outcome.shards[0] as ShardOutcome;
   if (result.status === 'fenced') return { fenced: true };
+  if (result.status === 'pending-before') {
+    throw new Error('persist-batch: order guard refused a batch that asked for no guard');
+  }
   if (result.status === 'history-lost') {
     return { fenced: false, historyLost: true, storedMark: result.storedMark };
   }

@@ -98,7 +98,8 @@ export class ShardConsumer {
    * A blocking read is only issued while every lease read has more than
    * this left, and never blocks longer: whatever Redis delivers to this
    * consumer is delivered while the lease is still ours, so a takeover's
-   * XAUTOCLAIM always finds it.
+   * XAUTOCLAIM always finds it. A read ioredis sends again after a lost
+   * connection breaks that; the persist script's order guard covers it.
    */
   private readonly blockMs: number;
   private blocking: RedisClient | undefined;
@@ -338,6 +339,9 @@ export class ShardConsumer {
       const member = members.get(result.shard);
       if (result.status === 'fenced') {
         options.onFenced(result.shard);
+      } else if (result.status === 'pending-before') {
+        // Nothing of the shard was read: its stranded entries go first.
+        if (member !== undefined) member.pendingFirst = true;
       } else if (result.status === 'history-lost') {
         // Nothing of the shard was read: new epochs first, then read again.
         await recoverLostHistory(options, result.shard, result.storedMark);
@@ -373,6 +377,7 @@ export class ShardConsumer {
         options.persist,
         this.epochs.next(),
         forwarding,
+        CONSUMER_GROUP,
       );
     } finally {
       timer();
@@ -452,7 +457,7 @@ export class ShardConsumer {
    * most of an idle buffer's wake-ups), then processes this consumer's
    * pending entries, shard by shard in order. A periodic reclaim that found
    * nothing skips the drain: this consumer's own entries are only left
-   * pending by a failure, which sets pendingFirst.
+   * pending by a failure or the order guard, which set pendingFirst again.
    */
   private async claimAndDrain(claiming: readonly Member[], signal: AbortSignal): Promise<void> {
     await Promise.all(
@@ -463,11 +468,10 @@ export class ShardConsumer {
     const claimed = await Promise.all(claiming.map((member) => this.claimPending(member.stream)));
     for (let i = 0; i < claiming.length; i++) {
       const member = claiming[i] as Member;
-      if (member.pendingFirst || (claimed[i] as number) > 0) {
-        await this.drainOwnPending(member, signal);
-      }
+      const drain = member.pendingFirst || (claimed[i] as number) > 0;
       member.pendingFirst = false;
       member.lastClaim = Date.now();
+      if (drain) await this.drainOwnPending(member, signal);
     }
   }
 
@@ -492,10 +496,18 @@ export class ShardConsumer {
     return claimed;
   }
 
-  /** Re-processes this consumer's pending entries of one shard, oldest first. */
+  /**
+   * Re-processes this consumer's pending entries of one shard, oldest first.
+   * Stops when the order guard refused a batch (pendingFirst set again: an
+   * older entry was stranded meanwhile); the next step claims and drains anew.
+   */
   private async drainOwnPending(member: Member, signal: AbortSignal): Promise<void> {
     let after = '0';
-    while (!signal.aborted && this.members.get(member.lease.shard) === member) {
+    while (
+      !signal.aborted &&
+      !member.pendingFirst &&
+      this.members.get(member.lease.shard) === member
+    ) {
       const reply = (await this.options.client.xreadgroup(
         'GROUP',
         CONSUMER_GROUP,
@@ -526,7 +538,16 @@ export class ShardConsumer {
       malformedCount += malformed.length;
       const shard = member.lease.shard;
       const expectedMark = options.history.expectedMark(shard);
-      batches.push({ shard, leaseValue, expectedMark, entries: parsed, skipped: malformed });
+      // Entries come in stream order: the first is the oldest (the order guard).
+      const oldestReadId = entries[0]?.[0];
+      batches.push({
+        shard,
+        leaseValue,
+        expectedMark,
+        entries: parsed,
+        skipped: malformed,
+        oldestReadId,
+      });
       read.set(shard, { member, raw: entries });
     }
     if (batches.length === 0) return;
@@ -548,6 +569,10 @@ export class ShardConsumer {
       if (result.status === 'fenced') {
         // Another replica owns the shard now; it will redeliver what we leave pending.
         options.onFenced(result.shard);
+      } else if (result.status === 'pending-before') {
+        // Left pending: the next step claims the stranded older entries and drains in order.
+        const entry = read.get(result.shard);
+        if (entry !== undefined) entry.member.pendingFirst = true;
       } else if (result.status === 'history-lost') {
         // Nothing of the shard's batch was written: new epochs first, then the batch again.
         await recoverLostHistory(options, result.shard, result.storedMark);

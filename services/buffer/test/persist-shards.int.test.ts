@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ShardEntry, persistShards } from '../src/persist-batch.js';
 import { CONSUMER_GROUP } from '../src/shard-consumer.js';
+import { type RawStreamEntries, parseShardEntries } from '../src/shard-entries.js';
 import { ShardLease } from '../src/shard-lease.js';
 import { persistSettings, shardEntry } from './support/persist-fixtures.js';
 
@@ -41,6 +42,71 @@ describe('persist-batch script, several shards in one call (topology of the run)
   afterAll(async () => {
     await client.quit();
     await redis.stop();
+  });
+
+  it('order guard: refuses a batch while an older entry of its shard is pending elsewhere, then takes it in order', async () => {
+    const keys = createKeyLayout(uniquePrefix('guard'), 16);
+    const user = 'user-0';
+    const shard = keys.shardOf(user);
+    const stream = keys.ingest(shard);
+    const lease = new ShardLease(client, keys, shard, 'r', 5000);
+    expect(await lease.acquire()).toBe(true);
+    await ensureConsumerGroup(client, stream, CONSUMER_GROUP);
+    await appendToIngest(
+      client,
+      keys,
+      ['g1', 'g2', 'g3'].map((id) => ({
+        id,
+        userId: user,
+        critical: true,
+        body: `"id":"${id}","critical":true,"name":"n","ts":1}`,
+      })),
+    );
+    const readAs = async (consumer: string, from: string, count = 10) => {
+      const reply = (await client.xreadgroup(
+        'GROUP',
+        CONSUMER_GROUP,
+        consumer,
+        'COUNT',
+        count,
+        'STREAMS',
+        stream,
+        from,
+      )) as Array<[string, RawStreamEntries]>;
+      const raw = reply[0]?.[1] ?? [];
+      const batch = {
+        shard,
+        leaseValue: lease.value as string,
+        entries: parseShardEntries(raw).entries,
+        skipped: [],
+        oldestReadId: raw[0]?.[0],
+      };
+      return batch;
+    };
+    // A stale read strands g1; the owner reads g2 and g3 after it.
+    await readAs('stale', '>', 1);
+    const newer = await readAs('owner', '>');
+    const persist = (batch: typeof newer) =>
+      persistShards(client, keys, [batch], settings, 'ep', undefined, CONSUMER_GROUP);
+
+    const refused = await persist(newer);
+    expect(refused.shards).toEqual([{ shard, status: 'pending-before' }]);
+    expect(refused.processed).toBe(0);
+    expect(await client.exists(keys.userLog(user))).toBe(0);
+
+    // Claimed, the owner's pending entries are all three, oldest first.
+    await client.xautoclaim(stream, CONSUMER_GROUP, 'owner', 0, '0-0');
+    const all = await readAs('owner', '0');
+    expect(all.entries.map((e) => e.eventId)).toEqual(['g1', 'g2', 'g3']);
+    const done = await persist(all);
+    const result = done.shards[0];
+    expect(result?.status).toBe('done');
+    const forwards = result?.status === 'done' ? result.forwards : [];
+    expect(forwards.map((f) => [f.seq, (JSON.parse(f.frame) as { id: string }).id])).toEqual([
+      [1, 'g1'],
+      [2, 'g2'],
+      [3, 'g3'],
+    ]);
   });
 
   it('persists one shard and leaves a fenced one untouched, saying which', async () => {
@@ -324,6 +390,27 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       expect(await client.exists(keys.userLog(b))).toBe(0);
       const owner = await persistShards(client, keys, read(10), settings, 'ep', forwarding);
       expect(owner.shards[1]).toMatchObject({ status: 'done', writtenUsers: [b] });
+      expect(await client.xlen(keys.userLog(b))).toBe(1);
+    });
+
+    it('order guard: reads nothing of a shard while an entry of it is pending, the other shard goes on', async () => {
+      const { keys, a, b, read } = await leasedShards('readguard');
+      await appendToIngest(client, keys, [ingestEvent('a1', a), ingestEvent('b1', b)]);
+      await appendToIngest(client, keys, [ingestEvent('a2', a)]);
+      // A stale read strands a1 in the group.
+      await client.xreadgroup(
+        'GROUP',
+        CONSUMER_GROUP,
+        'stale',
+        'COUNT',
+        1,
+        'STREAMS',
+        keys.ingest(keys.shardOf(a)),
+        '>',
+      );
+      const outcome = await persistShards(client, keys, read(10), settings, 'ep', forwarding);
+      expect(outcome.shards.map((shard) => shard.status)).toEqual(['pending-before', 'done']);
+      expect(await client.exists(keys.userLog(a))).toBe(0);
       expect(await client.xlen(keys.userLog(b))).toBe(1);
     });
 
