@@ -38,6 +38,11 @@ export function fleetSummaryLines(result: FleetResult): string[] {
     `  published ${int(result.publisher.accepted)} accepted, ${int(result.publisher.failed)} failed, max backlog ${int(result.publisher.maxBacklog)}`,
     `  end-to-end from ingest ts: ${latencyLine(result.latencyFromIngestMs)}`,
     `  end-to-end from send:      ${latencyLine(result.latencyFromSendMs)}`,
+    ...(result.generatorLoopDelayMs
+      ? [
+          `  generator event-loop delay (part of every figure): p50 ${ms(result.generatorLoopDelayMs.p50)} ms, p99 ${ms(result.generatorLoopDelayMs.p99)} ms, max ${ms(result.generatorLoopDelayMs.max)} ms`,
+        ]
+      : []),
     `  deliveries expected ${int(d.expected)}, delivered ${int(d.delivered)}, lost ${int(d.lost)}, duplicated ${int(d.duplicates)}, out of order ${int(d.outOfOrder)}, unexpected ${int(d.unexpected)}, foreign ${int(d.foreign)}`,
     ...(n
       ? [

@@ -16,6 +16,7 @@ export interface FleetPhase {
   latencyPercentilesMs: Record<string, number>;
   delivery: FleetResult['delivery'];
   perSecond: FleetResult['perSecond'];
+  generatorLoopDelayMs?: FleetResult['generatorLoopDelayMs'];
 }
 
 /** The compact record of a fleet run kept in the suite report. */
@@ -35,5 +36,6 @@ export function phaseOf(fleet: FleetResult): FleetPhase {
     latencyPercentilesMs: fleet.latencyPercentilesMs,
     delivery: fleet.delivery,
     perSecond: fleet.perSecond,
+    ...(fleet.generatorLoopDelayMs ? { generatorLoopDelayMs: fleet.generatorLoopDelayMs } : {}),
   };
 }

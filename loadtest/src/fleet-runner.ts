@@ -10,6 +10,7 @@ import { FleetPublisher, type PublisherResult } from './fleet-publisher.js';
 import { createFleetClient, type FleetConnection, type FleetTransport } from './fleet-transport.js';
 import { runTag } from './ingest-event-factory.js';
 import { LatencyHistogram, type HistogramBin } from './latency-histogram.js';
+import { LoopDelayProbe, type LoopDelaySummary } from './loop-delay-probe.js';
 import {
   nonCriticalFailures,
   sumNonCritical,
@@ -114,6 +115,11 @@ export interface FleetResult {
   latencyFromIngestMs: LatencySummary;
   /** Receive time minus `data.sentAt` (just before the POST). */
   latencyFromSendMs: LatencySummary;
+  /**
+   * The generator's own event-loop delay from the start of publishing to the
+   * end of the grace: part of every latency figure. Absent in older reports.
+   */
+  generatorLoopDelayMs?: LoopDelaySummary;
   latencyPercentilesMs: Record<string, number>;
   latencyDistribution: HistogramBin[];
   /** Critical events: the seq accounting. Zero expected with other kinds. */
@@ -249,6 +255,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
       : { maxInFlight: options.publisherMaxInFlight }),
   });
   options.onPublishStart?.(connected);
+  const loopDelay = new LoopDelayProbe();
+  loopDelay.start();
   publishStart = Date.now();
   const warmup = warmupMs > 0 ? ` after ${options.warmupSec} s of warm-up` : '';
   log(`publishing ${options.ratePerSec} ${events} events/s for ${options.durationSec} s${warmup}`);
@@ -269,6 +277,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
   while (Date.now() < graceEnd && !allArrived())
     await new Promise((resolve) => setTimeout(resolve, 100));
   const arrived = allArrived();
+  const generatorLoopDelayMs = loopDelay.stop();
   options.onSettled?.(connected);
   for (const client of connected) client.flushAck();
   clearInterval(ackTimer);
@@ -351,6 +360,7 @@ export async function runFleet(options: FleetOptions): Promise<FleetResult> {
     publisher: publisherResult,
     latencyFromIngestMs: fromIngest.summary(),
     latencyFromSendMs: fromSend.summary(),
+    generatorLoopDelayMs,
     latencyPercentilesMs,
     latencyDistribution: fromIngest.distribution(30),
     delivery: totals,

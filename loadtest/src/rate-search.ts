@@ -1,4 +1,5 @@
 import type { FleetResult, FleetSecond } from './fleet-runner.js';
+import type { LoopDelaySummary } from './loop-delay-probe.js';
 
 /** What a rate step must meet to pass. */
 export interface RateCriteria {
@@ -33,6 +34,8 @@ export interface RateStep {
   perSecond?: FleetSecond[];
   /** Highest p99 of any second of the step (NaN without samples). */
   worstSecondP99Ms?: number;
+  /** The load generator's own event-loop delay during the step (part of every figure). */
+  generatorLoopDelayMs?: LoopDelaySummary;
 }
 
 export interface RateSearchResult {
@@ -81,6 +84,7 @@ export function judgeRateStep(
     reasons,
     perSecond: fleet.perSecond,
     worstSecondP99Ms: worstSecondP99(fleet.perSecond),
+    ...(fleet.generatorLoopDelayMs ? { generatorLoopDelayMs: fleet.generatorLoopDelayMs } : {}),
   };
 }
 

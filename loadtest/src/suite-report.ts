@@ -1,4 +1,5 @@
 import { ratio } from './cpu-per-event.js';
+import type { LoopDelaySummary } from './loop-delay-probe.js';
 import type { MachineInfo } from './machine-info.js';
 import type {
   AppendsRun,
@@ -179,6 +180,8 @@ export function suiteCharts(report: SuiteReport): ReportChart[] {
 
 const fmt = (value: number | null | undefined, digits = 1): string =>
   value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
+const loopDelay = (delay: LoopDelaySummary | undefined): string =>
+  delay ? `${fmt(delay.p99)} / ${fmt(delay.max)}` : 'n/a';
 const rate = (value: number | null | undefined): string =>
   value === null || value === undefined ? 'none passed' : `${value.toLocaleString('en-US')}/s`;
 
@@ -320,13 +323,13 @@ function systemSection(run: SystemRun): string[] {
   ];
   if (phases.length > 0) {
     lines.push(
-      '| phase | rate | published/s | accepted | p50 ms | p90 ms | p99 ms | max ms | lost | dup | result |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| phase | rate | published/s | accepted | p50 ms | p90 ms | p99 ms | max ms | generator loop delay p99 / max ms | lost | dup | result |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     );
     for (const [name, phase] of phases) {
       const l = phase.latencyFromSendMs;
       lines.push(
-        `| ${name} | ${phase.rate} | ${fmt(phase.achievedRate, 0)} | ${phase.accepted} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${phase.delivery.lost} | ${phase.delivery.duplicates} | ${phase.passed ? 'ok' : phase.failures.join('; ')} |`,
+        `| ${name} | ${phase.rate} | ${fmt(phase.achievedRate, 0)} | ${phase.accepted} | ${fmt(l.p50)} | ${fmt(l.p90)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${loopDelay(phase.generatorLoopDelayMs)} | ${phase.delivery.lost} | ${phase.delivery.duplicates} | ${phase.passed ? 'ok' : phase.failures.join('; ')} |`,
       );
     }
     lines.push('');
@@ -351,11 +354,11 @@ function systemSection(run: SystemRun): string[] {
     lines.push(
       `Rate search: highest passing **${rate(t.highestPassingRate)}**${t.firstFailingRate === null ? ' (every step passed)' : `, first failing ${t.firstFailingRate}/s`}.`,
       '',
-      '| rate | published/s | p50 ms | p99 ms | worst second p99 ms | lost | dup | result |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| rate | published/s | p50 ms | p99 ms | worst second p99 ms | generator loop delay p99 / max ms | lost | dup | result |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...t.steps.map(
         (step) =>
-          `| ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${fmt(step.worstSecondP99Ms)} | ${step.lost} | ${step.duplicates} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
+          `| ${step.rate} | ${fmt(step.achievedRate, 0)} | ${fmt(step.p50Ms)} | ${fmt(step.p99Ms)} | ${fmt(step.worstSecondP99Ms)} | ${loopDelay(step.generatorLoopDelayMs)} | ${step.lost} | ${step.duplicates} | ${step.passed ? 'pass' : step.reasons.join('; ')} |`,
       ),
       '',
     );
