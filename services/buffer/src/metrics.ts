@@ -68,6 +68,11 @@ export function createBufferMetrics(instance: string) {
       help: 'Shard histories found to have lost writes (failover, restore); their users got new epochs',
       registers,
     }),
+    strandedReads: new Counter({
+      name: 'aw_buffer_stranded_reads_total',
+      help: 'Shard batches held back because older entries were pending for another read (claimed and sequenced first)',
+      registers,
+    }),
     leaseTakeovers: new Counter({
       name: 'aw_buffer_lease_takeovers_total',
       help: 'Shard leases this replica acquired',

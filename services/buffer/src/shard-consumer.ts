@@ -341,6 +341,7 @@ export class ShardConsumer {
         options.onFenced(result.shard);
       } else if (result.status === 'pending-before') {
         // Nothing of the shard was read: its stranded entries go first.
+        options.metrics.strandedReads.inc();
         if (member !== undefined) member.pendingFirst = true;
       } else if (result.status === 'history-lost') {
         // Nothing of the shard was read: new epochs first, then read again.
@@ -571,6 +572,7 @@ export class ShardConsumer {
         options.onFenced(result.shard);
       } else if (result.status === 'pending-before') {
         // Left pending: the next step claims the stranded older entries and drains in order.
+        options.metrics.strandedReads.inc();
         const entry = read.get(result.shard);
         if (entry !== undefined) entry.member.pendingFirst = true;
       } else if (result.status === 'history-lost') {

@@ -67,8 +67,11 @@ describe('entries delivered to a consumer that never processes them (a stale rea
       },
     });
     console.info(`stale reads took ${stranded} entries away from the buffer`);
-    // The stale reads did take entries away from the buffer.
+    // The stale reads did take entries away from the buffer, and it noticed.
     expect(stranded).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${s.buffers[0]?.url}/metrics`)).text();
+    const held = /^aw_buffer_stranded_reads_total(?:\{[^}]*\})? (\d+)/m.exec(metrics);
+    expect(Number(held?.[1])).toBeGreaterThan(0);
     expect(result.accepted).toBe(1200);
   }, 60_000);
 });
