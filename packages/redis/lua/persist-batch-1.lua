@@ -672,10 +672,10 @@ end
 
 -- The order guard (see the header): whether the group holds a pending entry
 -- of the stream before `oldest` ('' in read mode: any pending entry). A
--- missing group holds nothing.
+-- missing group (an error reply: a table with `err`) holds nothing.
 local function pendingBefore(ingestKey, oldest)
   local summary = redis.pcall('XPENDING', ingestKey, group)
-  if type(summary) ~= 'table' or summary[1] == 0 then
+  if type(summary) ~= 'table' or summary.err or summary[1] == 0 then
     return false
   end
   return oldest == '' or idBefore(summary[2], oldest)

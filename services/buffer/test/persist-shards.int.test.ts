@@ -109,6 +109,33 @@ describe('persist-batch script, several shards in one call (topology of the run)
     ]);
   });
 
+  it('order guard: a stream without the consumer group has nothing pending', async () => {
+    const keys = createKeyLayout(uniquePrefix('guardnogroup'), 16);
+    const user = 'user-0';
+    const shard = keys.shardOf(user);
+    const lease = new ShardLease(client, keys, shard, 'r', 5000);
+    expect(await lease.acquire()).toBe(true);
+    await client.xadd(keys.ingest(shard), '*', 'x', 'y');
+    const outcome = await persistShards(
+      client,
+      keys,
+      [
+        {
+          shard,
+          leaseValue: lease.value as string,
+          entries: [entry('1-1', 'n1', user)],
+          skipped: [],
+          oldestReadId: '1-1',
+        },
+      ],
+      settings,
+      'ep',
+      undefined,
+      CONSUMER_GROUP,
+    );
+    expect(outcome.shards[0]?.status).toBe('done');
+  });
+
   it('persists one shard and leaves a fenced one untouched, saying which', async () => {
     const keys = createKeyLayout(uniquePrefix('multi'), 16);
     const [a, b] = usersOnTwoShards(keys);
