@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PresenceResponse } from '@agentwire/protocol';
+import { createKeyLayout, createRedisClient } from '@agentwire/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectUser,
@@ -277,11 +278,28 @@ describe('Redis outage', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       // A hello cannot open a session now: the socket closes (1011) instead of hanging.
+      const helloUser = uniqueUser('outage');
       const socket = await TestWsClient.connect(edge.wsUrl);
-      socket.send({ type: 'hello', token: await stack.token(uniqueUser('outage')) });
+      socket.send({ type: 'hello', token: await stack.token(helloUser) });
       expect((await socket.closed).code).toBe(1011);
       await redis.restart();
       await waitUntil(async () => (await fetch(`${edge?.url}/readyz`)).status === 200, 10_000);
+      // The hello's session script waited in the client's queue and runs now
+      // Redis is back (it creates the user's meta); its clean-up (the socket
+      // had closed) ends with the SREM from the node's users. Redis must not
+      // go again before that, or the stop rightly gives up on it (exit 3).
+      const keys = createKeyLayout(stack.env.KEY_PREFIX as string, Number(stack.env.SHARDS));
+      const probe = createRedisClient({ url: redis.url }, { name: 'outage-probe' });
+      try {
+        await waitUntil(
+          async () =>
+            (await probe.exists(keys.userMeta(helloUser))) === 1 &&
+            (await probe.sismember(keys.nodeUsers('edge-outage'), helloUser)) === 0,
+          5000,
+        );
+      } finally {
+        probe.disconnect();
+      }
       expect((await post()).status).toBe(202);
       // SIGTERM while Redis is gone still exits 0, without waiting for the grace period.
       await redis.kill();
