@@ -190,8 +190,10 @@ async function runSequence(client: RedisClient, calls: string[][]): Promise<void
  * very large request, see IngestCallLimits), not one XADD per event. A
  * cluster's calls issued in one tick share a round trip per node through
  * auto-pipelining (KEYS[1] routes each call). Resolves once Redis has them
- * all (with appendfsync always, once they are on disk); rejects if any call
- * fails.
+ * all (with appendfsync always, once they are on disk). Rejects if any call
+ * failed, but only once every call has settled: the 503 that follows comes
+ * after every write of the request landed or failed, so the producer's retry
+ * never races the first attempt's other calls.
  */
 export async function appendToIngest(
   client: RedisClient,
@@ -207,7 +209,8 @@ export async function appendToIngest(
         ? Scripts.appendIngest.runPrepared(client, calls[0] as string[])
         : runSequence(client, calls);
   }
-  await Promise.all(writes);
+  const settled = await Promise.allSettled(writes);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
 /** The ingest streams `events` go to, once each (for replicate() on a cluster). */
