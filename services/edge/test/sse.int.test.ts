@@ -283,11 +283,13 @@ describe('limits, presence, acks, slow readers and drain', () => {
     // busy machine: it is then ended again and resumes again, as a client does.
     const resumedSeqs: number[] = [];
     let lastEventId = slow.lastEventId() as string;
-    const replayEdge = stack.edges[0]!;
-    const slowClosesBefore = await metric(replayEdge, 'aw_edge_slow_consumer_closes_total');
-    let resumes = 0;
-    for (; resumes < 5 && received.length + resumedSeqs.length < total; resumes++) {
-      const resumed = await openSse(replayEdge, slowUser, {}, { 'last-event-id': lastEventId });
+    for (let resumes = 0; resumes < 5 && received.length + resumedSeqs.length < total; resumes++) {
+      const resumed = await openSse(
+        stack.edges[0]!,
+        slowUser,
+        {},
+        { 'last-event-id': lastEventId },
+      );
       await resumed
         .waitForCritical(total - received.length - resumedSeqs.length, 20_000)
         .catch(() => undefined);
@@ -296,10 +298,6 @@ describe('limits, presence, acks, slow readers and drain', () => {
       await resumed.close();
     }
     expect(resumedSeqs).toEqual(range(received.length + 1, total));
-    // A replay that needed more than one stream was ended as a slow consumer, nothing else.
-    const slowCloses =
-      (await metric(replayEdge, 'aw_edge_slow_consumer_closes_total')) - slowClosesBefore;
-    expect(slowCloses).toBeGreaterThanOrEqual(resumes - 1);
     await fast.close();
     await edge.stop();
   }, 60_000);
