@@ -3,11 +3,18 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { describe, expect, it } from 'vitest';
 import { SSE_CLIENT_GONE, SseSink } from '../src/sse/sse-sink.js';
 
-/** A recording stand-in for a uWS HttpResponse: `accept` decides what write() reports. */
+const range = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/**
+ * A recording stand-in for a uWS HttpResponse: `accept` decides what write()
+ * reports; `corks` holds the byte length of each write, per cork.
+ */
 class FakeResponse {
   status = '';
   headers: Array<[string, string]> = [];
-  body = '';
+  bytes: Buffer[] = [];
+  corks: number[][] = [];
   ended: { body: string; close: boolean } | undefined;
   closed = false;
   accept = true;
@@ -22,8 +29,13 @@ class FakeResponse {
     this.headers.push([name, value]);
     return this;
   }
-  write(text: string): boolean {
-    this.body += text;
+  get body(): string {
+    return Buffer.concat(this.bytes).toString('utf8');
+  }
+  write(data: string | Uint8Array): boolean {
+    const bytes = Buffer.from(data);
+    this.bytes.push(bytes);
+    this.corks.at(-1)?.push(bytes.length);
     return this.accept;
   }
   end(body = '', close = false): this {
@@ -36,6 +48,7 @@ class FakeResponse {
     return this;
   }
   cork(cb: () => void): this {
+    this.corks.push([]);
     cb();
     return this;
   }
@@ -127,6 +140,48 @@ describe('SseSink', () => {
     expect(closes).toEqual([CloseCode.Draining]);
     s.end(CloseCode.Draining, 'node draining');
     expect(closes).toHaveLength(1);
+  });
+
+  it('writes what a cork batched in pieces that fit the uWS cork buffer, one cork each', () => {
+    const { res, s } = sink(1e9);
+    s.send('{"type":"welcome"}');
+    res.corks = [];
+    // Three-byte characters, so that pieces end inside characters.
+    const frames = range(1, 12).map(
+      (seq) => `{"type":"event","seq":${seq},"text":"${'€'.repeat(1_500)}"}`,
+    );
+    s.cork(() => frames.forEach((frame) => s.send(frame)));
+    expect(res.corks.length).toBeGreaterThan(3);
+    for (const writes of res.corks) {
+      expect(writes).toHaveLength(1);
+      expect(writes[0]).toBeLessThanOrEqual(16 * 1024 - 64);
+    }
+    const body = res.body;
+    for (const frame of frames) expect(body).toContain(`data: ${frame}\n\n`);
+    expect(body).not.toContain('\uFFFD');
+  });
+
+  it('flushes whenever uWS reports the socket writable, even with nothing counted as held', () => {
+    const { res, s, drains } = sink();
+    s.send('{"type":"welcome"}');
+    expect(s.getBufferedAmount()).toBe(0);
+    // A cork's end can leave bytes in uWS that no write reported: it calls onWritable.
+    expect(res.writable?.()).toBe(true);
+    expect(res.body.endsWith(':\n\n')).toBe(true);
+    expect(drains()).toBe(1);
+  });
+
+  it('ends after a batched reconnect frame once the batch is written', () => {
+    const { res, s, closes } = sink();
+    s.send('{"type":"welcome"}');
+    s.cork(() => {
+      s.send('{"type":"event","seq":1}');
+      s.send('{"type":"reconnect","afterMs":300}');
+    });
+    expect(res.body).toContain('id: k3:1\n');
+    expect(res.body).toContain('retry: 300\nevent: reconnect\n');
+    expect(res.ended).toEqual({ body: '', close: true });
+    expect(closes).toEqual([CloseCode.Draining]);
   });
 
   it('reports a client that went away once', () => {

@@ -302,6 +302,40 @@ describe('limits, presence, acks, slow readers and drain', () => {
     await edge.stop();
   }, 60_000);
 
+  it('keeps the stream intact while a paused reader backs it up, and delivers its tail without a heartbeat', async () => {
+    // Limits high enough that nothing is dropped: what is checked is the bytes.
+    const edge = await stack.startEdge({
+      HEARTBEAT_MS: '120000',
+      SEND_BUFFER_SOFT_BYTES: String(32 * 1024 * 1024),
+      SEND_BUFFER_HARD_BYTES: String(64 * 1024 * 1024),
+    });
+    const users = range(1, 5).map(() => uniqueUser('paused'));
+    const streams = await Promise.all(users.map((user) => openSse(edge, user, { lastSeq: '0' })));
+    await Promise.all(streams.map((s) => s.waitFor((c) => c.messages.length >= 1)));
+    streams.forEach((s) => s.pause());
+    // Four events of about 5 KB per user and POST: uWS corks three of them and
+    // must flush that before the fourth, the write that lost bytes once the
+    // socket filled (about 5 MB per stream fills loopback's buffers).
+    const pad = 'p'.repeat(5_000);
+    const posts = 260;
+    for (let post = 0; post < posts; post++) {
+      await ingestOk(
+        stack,
+        users.flatMap((user) => range(1, 4).map(() => ingestEvent(user, { data: pad }))),
+      );
+    }
+    streams.forEach((s) => s.resume());
+    await Promise.all(
+      streams.map((s) => s.waitForCritical(posts * 4, 20_000).catch(() => undefined)),
+    );
+    for (const s of streams) {
+      expect(s.isEnded).toBe(false);
+      expect(s.seqs()).toEqual(range(1, posts * 4));
+    }
+    await Promise.all(streams.map((s) => s.close()));
+    await edge.stop();
+  }, 90_000);
+
   it('sends heartbeats, refuses streams past the node limit (429) and drains with retry: and event: reconnect', async () => {
     const edge = await stack.startEdge({
       MAX_CONNECTIONS: '2',

@@ -9,6 +9,13 @@ const BUFFERED = 0;
 const DROPPED = 2;
 /** An SSE comment: EventSource ignores it; written to make uWS flush its buffer. */
 const FLUSH_COMMENT = ':\n\n';
+/**
+ * The most bytes one uWS write may carry: uWS's cork buffer (16 KiB) less
+ * room for the chunk's framing. See `writePiece` for why a write must fit.
+ */
+const PIECE_BYTES = 16 * 1024 - 64;
+/** Strings this short fit in a piece whatever their characters (3 UTF-8 bytes per UTF-16 unit at most). */
+const PIECE_CHARS = Math.floor(PIECE_BYTES / 3);
 /** The close code recorded when the client went away (the WebSocket "going away"). */
 export const SSE_CLIENT_GONE = 1001;
 
@@ -62,11 +69,19 @@ export interface SseSinkOptions {
  *
  * A `reconnect` frame ends the stream after it is written (protocol.md
  * section 10): `retry: <afterMs>` makes EventSource wait that long.
+ *
+ * Corking: `cork(cb)` gathers the messages `cb` sends into one text, which
+ * is then written in pieces that each fit uWS's cork buffer, each in a cork
+ * of its own (`writePiece` says why).
  */
 export class SseSink implements WireSocket {
   private started = false;
   private closed = false;
   private buffered = 0;
+  /** Inside `cork`: the messages sent so far, written when the callback returns. */
+  private batch: string | undefined;
+  /** A reconnect frame was batched: end the stream once the batch is written. */
+  private endAfterBatch = false;
 
   constructor(
     private readonly res: HttpResponse,
@@ -78,8 +93,14 @@ export class SseSink implements WireSocket {
 
   send(message: string): number {
     if (this.closed || this.buffered > this.options.maxBufferedBytes) return DROPPED;
-    this.write(sseMessage(message, this.options.owner.epoch));
-    if (isReconnectFrame(message)) this.end(CloseCode.Draining);
+    const text = sseMessage(message, this.options.owner.epoch);
+    if (this.batch !== undefined) {
+      this.batch += text;
+      if (isReconnectFrame(message)) this.endAfterBatch = true;
+    } else {
+      this.write(text);
+      if (isReconnectFrame(message)) this.end(CloseCode.Draining);
+    }
     return this.buffered > 0 ? BUFFERED : SENT;
   }
 
@@ -88,13 +109,24 @@ export class SseSink implements WireSocket {
   }
 
   cork(cb: () => void): unknown {
-    if (this.closed) cb();
-    else this.res.cork(cb);
+    if (this.closed || this.batch !== undefined) {
+      cb();
+      return this;
+    }
+    this.batch = '';
+    try {
+      cb();
+    } finally {
+      this.flushBatch();
+    }
     return this;
   }
 
   /** Ends the stream (or, before its first message, answers with an HTTP status). */
   end(code: number = CloseCode.Normal, reason = ''): void {
+    if (this.closed) return;
+    // What was sent before the end goes out before it (a slow reader's is dropped below).
+    if (code !== CloseCode.SlowConsumer) this.flushBatch();
     if (this.closed) return;
     this.closed = true;
     const res = this.res;
@@ -117,24 +149,64 @@ export class SseSink implements WireSocket {
     this.options.onClosed(code);
   }
 
+  private flushBatch(): void {
+    const text = this.batch;
+    this.batch = undefined;
+    if (text !== undefined && text !== '' && !this.closed) this.write(text);
+    if (this.endAfterBatch) {
+      this.endAfterBatch = false;
+      this.end(CloseCode.Draining);
+    }
+  }
+
   private write(text: string): void {
     const res = this.res;
     if (!this.started) {
       this.started = true;
-      res.writeStatus('200 OK');
-      res.writeHeader('content-type', 'text/event-stream; charset=utf-8');
-      res.writeHeader('cache-control', 'no-cache, no-transform');
-      // Reverse proxies that buffer responses (nginx) must not hold the stream.
-      res.writeHeader('x-accel-buffering', 'no');
-      for (const [name, value] of Object.entries(this.options.headers))
-        res.writeHeader(name, value);
+      res.cork(() => {
+        res.writeStatus('200 OK');
+        res.writeHeader('content-type', 'text/event-stream; charset=utf-8');
+        res.writeHeader('cache-control', 'no-cache, no-transform');
+        // Reverse proxies that buffer responses (nginx) must not hold the stream.
+        res.writeHeader('x-accel-buffering', 'no');
+        for (const [name, value] of Object.entries(this.options.headers))
+          res.writeHeader(name, value);
+      });
     }
-    if (res.write(text)) this.buffered = 0;
-    else this.buffered += text.length;
+    if (text.length <= PIECE_CHARS) {
+      this.writePiece(text);
+      return;
+    }
+    // Split as bytes: HTTP chunks need not end on a character, readers decode the stream.
+    const bytes = Buffer.from(text, 'utf8');
+    for (let at = 0; at < bytes.length && !this.closed; at += PIECE_BYTES)
+      this.writePiece(bytes.subarray(at, at + PIECE_BYTES));
+  }
+
+  /**
+   * One write of at most PIECE_BYTES in a cork of its own. uWS 20.30 (the
+   * version we run) loses data otherwise: a write that does not fit in what is left of the
+   * cork buffer first flushes that buffer, and when the socket cannot take the
+   * whole of it, the write's own bytes are dropped while its chunk header has
+   * gone out (the reader sees a malformed chunk and the stream breaks). A
+   * piece written into an empty cork buffer always fits, and the cork's end
+   * buffers whatever the socket did not take.
+   */
+  private writePiece(piece: string | Uint8Array): void {
+    const res = this.res;
+    let whole = false;
+    res.cork(() => {
+      whole = res.write(piece);
+    });
+    if (whole) this.buffered = 0;
+    else this.buffered += piece.length;
   }
 
   private onWritable(): boolean {
-    if (this.closed || this.buffered === 0) return true;
+    // uWS calls this only after a write the socket could not take whole, even
+    // one it reported as whole (a cork buffer flushed as its cork ended, with
+    // `buffered` at 0): write in any case, or that tail waits for the next message.
+    if (this.closed || !this.started) return true;
     let flushed = false;
     this.res.cork(() => {
       flushed = this.res.write(FLUSH_COMMENT);
