@@ -10,7 +10,10 @@
   before it reads the log).
 
   In forwarding mode (ARGV[6] not empty) the script also appends each event
-  to the inbox of every node holding its user and acknowledges the shard's
+  to the inbox of every node holding its user (one entry per node and call,
+  holding that node's events in order, each starting with its `u` field;
+  MAXLEN scaled so that an inbox keeps about ARGV[8] events) and
+  acknowledges the shard's
   entries (XACK): persist, forward and ack are then one atomic step, and a
   crash can only come before it (the entries stay pending and are
   redelivered) or after it. Forwarding mode is only used where inbox keys of
@@ -786,6 +789,21 @@ for m = 1, #marks do
   end
 end
 
+-- Forwarding: per node, its events of this call as one inbox entry (in
+-- several past inboxEntryMaxFields), in the order accepted.
+local inboxEntryMaxFields = 4000 -- INBOX_ENTRY_MAX_FIELDS: unpack() stops below 8000
+local inboxMaxEvents = tonumber(inboxMaxLen)
+local inboxes = {}
+local inboxList = {}
+local function writeInbox(inbox)
+  if inbox.events > 0 then
+    local maxLen = math.max(1, math.ceil(inboxMaxEvents / inbox.events))
+    redis.call('XADD', inbox.key, 'MAXLEN', '~', maxLen, '*', unpack(inbox.fields))
+    inbox.fields = {}
+    inbox.events = 0
+  end
+end
+
 local forwards = {}
 for r = 1, #accepted do
   local item = accepted[r]
@@ -800,14 +818,33 @@ for r = 1, #accepted do
     -- Inbox fields u, s, f, e in this order, then r, n, k for appends
     -- (InboxField; the edge reads them by position).
     for n = 1, #nodes do
-      local inbox = inboxPrefix .. nodes[n] .. inboxSuffix
+      local inbox = inboxes[nodes[n]]
+      if inbox == nil then
+        inbox = { key = inboxPrefix .. nodes[n] .. inboxSuffix, fields = {}, events = 0 }
+        inboxes[nodes[n]] = inbox
+        inboxList[#inboxList + 1] = inbox
+      end
+      local fields = inbox.fields
+      local k = #fields
+      fields[k + 1] = 'u'
+      fields[k + 2] = user.userId
+      fields[k + 3] = 's'
+      fields[k + 4] = seqArg or '0'
+      fields[k + 5] = 'f'
+      fields[k + 6] = frame
+      fields[k + 7] = 'e'
+      fields[k + 8] = epoch
       if chunk > 0 then
-        redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
-          'u', user.userId, 's', seqArg or '0', 'f', frame, 'e', epoch, 'r', item[6], 'n', item[7],
-          'k', item[10])
-      else
-        redis.call('XADD', inbox, 'MAXLEN', '~', inboxMaxLen, '*',
-          'u', user.userId, 's', seqArg or '0', 'f', frame, 'e', epoch)
+        fields[k + 9] = 'r'
+        fields[k + 10] = item[6]
+        fields[k + 11] = 'n'
+        fields[k + 12] = item[7]
+        fields[k + 13] = 'k'
+        fields[k + 14] = item[10]
+      end
+      inbox.events = inbox.events + 1
+      if #fields >= inboxEntryMaxFields then
+        writeInbox(inbox)
       end
     end
     if seq > 0 and not user.reported then
@@ -829,6 +866,10 @@ for r = 1, #accepted do
       forwards[#forwards + 1] = nodes[n]
     end
   end
+end
+
+for i = 1, #inboxList do
+  writeInbox(inboxList[i])
 end
 
 -- In slices: unpack has a stack limit.

@@ -1,4 +1,8 @@
-/** Field names of a node inbox stream entry, written by the buffer, read by the edge. */
+/**
+ * Field names of a node inbox stream entry, written by the buffer, read by
+ * the edge. An entry holds one or more events (the buffer writes one entry
+ * per node and persist call), one after the other, each starting with `u`.
+ */
 export const InboxField = {
   userId: 'u',
   /** Critical seq, "0" for non-critical events. */
@@ -30,11 +34,60 @@ export interface InboxEntry {
 }
 
 /**
- * Reads one inbox entry from the flat field list XREAD returns. Fields are
- * written in a fixed order (u, s, f, e); this parses by name anyway so that
- * an added field never breaks an older reader.
+ * Most fields a writer puts in one inbox entry (500 to 1,000 events): a
+ * Lua script's unpack() stops below 8,000 values.
  */
-export function parseInboxFields(fields: readonly string[]): InboxEntry | undefined {
+export const INBOX_ENTRY_MAX_FIELDS = 4000;
+
+/** One bit per known field name, for inboxEventEnd; 0 for any other name. */
+function fieldBit(name: string | undefined): number {
+  switch (name) {
+    case InboxField.userId:
+      return 1;
+    case InboxField.seq:
+      return 2;
+    case InboxField.frame:
+      return 4;
+    case InboxField.epoch:
+      return 8;
+    case InboxField.runId:
+      return 16;
+    case InboxField.stream:
+      return 32;
+    case InboxField.chunk:
+      return 64;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Where the event starting at field `from` of an entry's flat field list
+ * ends: at the first known field name the event already has (the next
+ * event's, writers put `u` first), or at the end of the list. So one event
+ * may hold its fields in any order, and names added later never split one.
+ */
+export function inboxEventEnd(fields: readonly string[], from: number): number {
+  let seen = 0;
+  for (let at = from; at < fields.length; at += 2) {
+    const bit = fieldBit(fields[at]);
+    if ((seen & bit) !== 0) return at;
+    seen |= bit;
+  }
+  return fields.length;
+}
+
+/**
+ * Reads the event in fields [from, to) of an entry's flat field list (XREAD
+ * returns it flat; inboxEventEnd finds `to`). Fields are written in a fixed
+ * order (u, s, f, e); this parses by name anyway so that an added field never
+ * breaks an older reader.
+ */
+export function parseInboxFields(
+  fields: readonly string[],
+  from = 0,
+  to = fields.length,
+): InboxEntry | undefined {
   let userId: string | undefined;
   let seq = 0;
   let frame: string | undefined;
@@ -42,7 +95,7 @@ export function parseInboxFields(fields: readonly string[]): InboxEntry | undefi
   let runId = '';
   let stream = '';
   let chunk = 0;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
+  for (let i = from; i + 1 < to; i += 2) {
     const value = fields[i + 1] as string;
     switch (fields[i]) {
       case InboxField.userId:

@@ -49,7 +49,7 @@ export const bufferEnvSchema = {
   RUN_TTL_MS: positiveInt(3_600_000),
   /** Entries read from a shard per batch (one persist script call). @default 500 */
   BATCH_SIZE: positiveInt(500).refine((v) => v <= 5000, 'expected at most 5000'),
-  /** Approximate max length of each edge inbox stream. @default 100000 */
+  /** Approximate max number of events in each edge inbox stream. @default 100000 */
   INBOX_MAXLEN: positiveInt(100_000),
   /** How often the retention sweep job runs. @default 60000 */
   RETENTION_SWEEP_MS: positiveInt(60_000),

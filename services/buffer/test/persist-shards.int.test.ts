@@ -5,6 +5,7 @@ import {
   createKeyLayout,
   createRedisClient,
   ensureConsumerGroup,
+  inboxEventEnd,
 } from '@agentwire/redis';
 import {
   type RedisServer,
@@ -22,6 +23,15 @@ import { persistSettings, shardEntry } from './support/persist-fixtures.js';
 
 const settings = persistSettings;
 const entry = shardEntry;
+
+/** [user, seq] of each event an inbox entry holds, in order. */
+function userAndSeqOfEvents(fields: readonly string[]): Array<[string, string]> {
+  const events: Array<[string, string]> = [];
+  for (let at = 0; at < fields.length; at = inboxEventEnd(fields, at)) {
+    events.push([fields[at + 1] as string, fields[at + 3] as string]);
+  }
+  return events;
+}
 
 /** Two users that hash to different shards of a 16-shard layout. */
 function usersOnTwoShards(keys: ReturnType<typeof createKeyLayout>): [string, string] {
@@ -250,6 +260,7 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
 
     const inbox = async (node: string) =>
       (await client.xrange(keys.inbox(node), '-', '+')).map(([, fields]) => fields);
+    // One entry per node and call, its events in order.
     expect(await inbox('edge-1')).toEqual([
       [
         InboxField.userId,
@@ -260,8 +271,6 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
         `{"type":"event","seq":1,"id":"a1","critical":true,"name":"n","ts":1}`,
         InboxField.epoch,
         'ep',
-      ],
-      [
         InboxField.userId,
         a,
         InboxField.seq,
@@ -273,10 +282,12 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       ],
     ]);
     const edge2 = await inbox('edge-2');
-    expect(edge2.map((fields) => [fields[1], fields[3]])).toEqual([
-      [a, '1'],
-      [a, '2'],
-      [b, '0'],
+    expect(edge2.map(userAndSeqOfEvents)).toEqual([
+      [
+        [a, '1'],
+        [a, '2'],
+        [b, '0'],
+      ],
     ]);
     // Persisted, forwarded and acknowledged in one step: nothing is left pending.
     for (const shard of [shardA, shardB]) {
@@ -386,12 +397,17 @@ describe('persist-batch script on a single Redis: every shard and forwarding in 
       expect(idle.shards[0]).toMatchObject({ read: { count: 0, lastId: idsA[3] } });
       expect(idle.processed).toBe(0);
 
+      // One entry per call.
       const inbox = await client.xrange(keys.inbox('edge-1'), '-', '+');
-      expect(inbox.map(([, fields]) => [fields[1], fields[3]])).toEqual([
-        [a, '1'],
-        [b, '0'],
-        [a, '2'],
-        [a, '3'],
+      expect(inbox.map(([, fields]) => userAndSeqOfEvents(fields))).toEqual([
+        [
+          [a, '1'],
+          [b, '0'],
+        ],
+        [
+          [a, '2'],
+          [a, '3'],
+        ],
       ]);
       for (const user of [a, b]) {
         const [pending] = (await client.xpending(

@@ -1,4 +1,4 @@
-import { InboxField, parseInboxFields, type InboxAppend } from '@agentwire/redis';
+import { InboxField, inboxEventEnd, parseInboxFields, type InboxAppend } from '@agentwire/redis';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { Connection } from './ws/connection.js';
@@ -12,7 +12,7 @@ const TS_KEY = '"ts":';
 
 /**
  * Hot path: hands a batch of inbox entries to the local connections of each
- * entry's user. Frames are sent verbatim (never parsed or re-serialised);
+ * event's user. Frames are sent verbatim (never parsed or re-serialised);
  * each connection stages its frames and they leave in one corked write per
  * connection per batch. No logging here: metrics only.
  */
@@ -28,43 +28,49 @@ export function createInboxDispatcher(
     const now = Date.now();
     for (let i = 0; i < entries.length; i++) {
       const fields = (entries[i] as InboxStreamEntry)[1];
-      let userId: string;
-      let seq: number;
-      let frame: string;
-      let epoch: string;
-      let append: InboxAppend | undefined;
-      // The buffer writes u, s, f, e in this order (then r, n, k for an
-      // append); read by position when it did.
-      if (
-        (fields.length === 8 || isAppendLayout(fields)) &&
-        fields[0] === InboxField.userId &&
-        fields[2] === InboxField.seq &&
-        fields[4] === InboxField.frame &&
-        fields[6] === InboxField.epoch
-      ) {
-        userId = fields[1] as string;
-        seq = +(fields[3] as string);
-        frame = fields[5] as string;
-        epoch = fields[7] as string;
-        append =
-          fields.length === 14
-            ? {
-                runId: fields[9] as string,
-                stream: fields[11] as string,
-                chunk: +(fields[13] as string),
-              }
-            : undefined;
-      } else {
-        const entry = parseInboxFields(fields);
-        if (entry === undefined) continue;
-        ({ userId, seq, frame, epoch, append } = entry);
-      }
-      const conns = registry.get(userId);
-      if (conns === undefined) continue;
-      for (const conn of conns) conn.offer(seq, frame, epoch, now, dirty, append);
-      if (++sampleCounter % LATENCY_SAMPLE_EVERY === 0) {
-        const ts = ingestTs(frame);
-        if (ts > 0 && now >= ts) metrics.deliveryLatency.observe((now - ts) / 1000);
+      // An entry holds one or more events, one after the other.
+      for (let at = 0; at < fields.length;) {
+        const from = at;
+        at = inboxEventEnd(fields, from);
+        let userId: string;
+        let seq: number;
+        let frame: string;
+        let epoch: string;
+        let append: InboxAppend | undefined;
+        // The buffer writes u, s, f, e in this order (then r, n, k for an
+        // append); read by position when it did.
+        const size = at - from;
+        if (
+          (size === 8 || isAppendLayout(fields, from, size)) &&
+          fields[from] === InboxField.userId &&
+          fields[from + 2] === InboxField.seq &&
+          fields[from + 4] === InboxField.frame &&
+          fields[from + 6] === InboxField.epoch
+        ) {
+          userId = fields[from + 1] as string;
+          seq = +(fields[from + 3] as string);
+          frame = fields[from + 5] as string;
+          epoch = fields[from + 7] as string;
+          append =
+            size === 14
+              ? {
+                  runId: fields[from + 9] as string,
+                  stream: fields[from + 11] as string,
+                  chunk: +(fields[from + 13] as string),
+                }
+              : undefined;
+        } else {
+          const entry = parseInboxFields(fields, from, at);
+          if (entry === undefined) continue;
+          ({ userId, seq, frame, epoch, append } = entry);
+        }
+        const conns = registry.get(userId);
+        if (conns === undefined) continue;
+        for (const conn of conns) conn.offer(seq, frame, epoch, now, dirty, append);
+        if (++sampleCounter % LATENCY_SAMPLE_EVERY === 0) {
+          const ts = ingestTs(frame);
+          if (ts > 0 && now >= ts) metrics.deliveryLatency.observe((now - ts) / 1000);
+        }
       }
     }
     for (let i = 0; i < dirty.length; i++) (dirty[i] as Connection).flushOutbox(now);
@@ -75,13 +81,13 @@ export function createInboxDispatcher(
   };
 }
 
-/** u, s, f, e, r, n, k: an append as the buffer writes it. */
-function isAppendLayout(fields: readonly string[]): boolean {
+/** u, s, f, e, r, n, k from `at`: an append as the buffer writes it. */
+function isAppendLayout(fields: readonly string[], at: number, size: number): boolean {
   return (
-    fields.length === 14 &&
-    fields[8] === InboxField.runId &&
-    fields[10] === InboxField.stream &&
-    fields[12] === InboxField.chunk
+    size === 14 &&
+    fields[at + 8] === InboxField.runId &&
+    fields[at + 10] === InboxField.stream &&
+    fields[at + 12] === InboxField.chunk
   );
 }
 

@@ -90,6 +90,35 @@ describe('createInboxDispatcher', () => {
     expect(b.flushes()).toBe(1);
   });
 
+  it('reads every event of an entry that holds several, in order (the buffer writes one per call)', () => {
+    const registry = new ConnectionRegistry<Connection>();
+    const a = recorder();
+    const b = recorder();
+    registry.add('u1', a.conn);
+    registry.add('u2', b.conn);
+    const dispatch = createInboxDispatcher(registry, createEdgeMetrics(new Registry()));
+    dispatch([
+      [
+        '1-0',
+        [
+          ...['u', 'u1', 's', '4', 'f', 'F4', 'e', 'ep'],
+          ...['u', 'u2', 's', '0', 'f', 'A', 'e', 'ep', 'r', 'r7', 'n', 'answer', 'k', '3'],
+          // By name in another order, and a field this reader does not know.
+          ...['f', 'F5', 'x', '?', 'u', 'u1', 'e', 'ep', 's', '5'],
+          ...['u', 'u1', 's', '6', 'f', 'F6', 'e', 'ep'],
+        ],
+      ],
+    ]);
+    expect(a.offers).toEqual([
+      [4, 'F4', 'ep'],
+      [5, 'F5', 'ep'],
+      [6, 'F6', 'ep'],
+    ]);
+    expect(b.offers).toEqual([[0, 'A', 'ep']]);
+    expect(b.appends).toEqual([{ runId: 'r7', stream: 'answer', chunk: 3 }]);
+    expect(a.flushes()).toBe(1);
+  });
+
   it('skips entries without a user or frame', () => {
     const registry = new ConnectionRegistry<Connection>();
     const a = recorder();
