@@ -39,27 +39,10 @@ export interface InboxEntry {
  */
 export const INBOX_ENTRY_MAX_FIELDS = 4000;
 
-/** One bit per known field name, for inboxEventEnd; 0 for any other name. */
-function fieldBit(name: string | undefined): number {
-  switch (name) {
-    case InboxField.userId:
-      return 1;
-    case InboxField.seq:
-      return 2;
-    case InboxField.frame:
-      return 4;
-    case InboxField.epoch:
-      return 8;
-    case InboxField.runId:
-      return 16;
-    case InboxField.stream:
-      return 32;
-    case InboxField.chunk:
-      return 64;
-    default:
-      return 0;
-  }
-}
+/** One bit per known field name, for inboxEventEnd. */
+const FIELD_BITS: ReadonlyMap<string, number> = new Map(
+  Object.values(InboxField).map((name, index) => [name, 1 << index]),
+);
 
 /**
  * Where the event starting at field `from` of an entry's flat field list
@@ -70,7 +53,7 @@ function fieldBit(name: string | undefined): number {
 export function inboxEventEnd(fields: readonly string[], from: number): number {
   let seen = 0;
   for (let at = from; at < fields.length; at += 2) {
-    const bit = fieldBit(fields[at]);
+    const bit = FIELD_BITS.get(fields[at] as string) ?? 0;
     if ((seen & bit) !== 0) return at;
     seen |= bit;
   }
