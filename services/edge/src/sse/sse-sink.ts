@@ -14,7 +14,7 @@ const FLUSH_COMMENT = ':\n\n';
  * room for the chunk's framing. See `writePiece` for why a write must fit.
  */
 const PIECE_BYTES = 16 * 1024 - 64;
-/** Strings this short fit in a piece whatever their characters (3 UTF-8 bytes per UTF-16 unit at most). */
+/** Strings this short fit in a piece whatever their characters (at most 3 UTF-8 bytes per UTF-16 unit). */
 const PIECE_CHARS = Math.floor(PIECE_BYTES / 3);
 /** The close code recorded when the client went away (the WebSocket "going away"). */
 export const SSE_CLIENT_GONE = 1001;
@@ -185,12 +185,12 @@ export class SseSink implements WireSocket {
 
   /**
    * One write of at most PIECE_BYTES in a cork of its own. uWS 20.30 (the
-   * version we run) loses data otherwise: a write that does not fit in what is left of the
-   * cork buffer first flushes that buffer, and when the socket cannot take the
-   * whole of it, the write's own bytes are dropped while its chunk header has
-   * gone out (the reader sees a malformed chunk and the stream breaks). A
-   * piece written into an empty cork buffer always fits, and the cork's end
-   * buffers whatever the socket did not take.
+   * version we run) loses data otherwise: a write that does not fit in what
+   * is left of the cork buffer first flushes that buffer, and when the socket
+   * cannot take the whole of it, the write's own bytes are dropped while its
+   * chunk header has gone out (the reader sees a malformed chunk and the
+   * stream breaks). A piece written into an empty cork buffer always fits,
+   * and the cork's end buffers whatever the socket did not take.
    */
   private writePiece(piece: string | Uint8Array): void {
     const res = this.res;
