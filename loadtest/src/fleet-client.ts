@@ -2,6 +2,7 @@ import { shouldReconnect } from '@agentwire/protocol';
 import WebSocket, { type RawData } from 'ws';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { NonCriticalLedger } from './non-critical-ledger.js';
+import { preciseNowMs } from './precise-clock.js';
 
 export interface FleetClientOptions {
   /** Edge WebSocket URLs: the first is used first; each reconnect moves to the next (fail over to another node). */
@@ -209,7 +210,8 @@ export class FleetClient {
   private sample(frame: Record<string, unknown>, data: { sentAt?: unknown } | undefined): void {
     const now = Date.now();
     const fromIngest = typeof frame.ts === 'number' ? now - frame.ts : Number.NaN;
-    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
+    const fromSend =
+      data && typeof data.sentAt === 'number' ? preciseNowMs() - data.sentAt : undefined;
     this.options.onFirstDelivery?.(fromIngest, fromSend);
   }
 }

@@ -1,5 +1,6 @@
 import { fleetEvent, type FleetEventKind } from './fleet-events.js';
 import { runTag } from './ingest-event-factory.js';
+import { preciseNowMs } from './precise-clock.js';
 
 export interface FleetPublisherOptions {
   /** Edge HTTP base, e.g. http://127.0.0.1:8080. */
@@ -153,7 +154,7 @@ export class FleetPublisher {
 
   private async send(batch: PendingEvent[], attempt: number): Promise<void> {
     // sentAt is set per attempt: it measures the path from this POST, not the queueing before it.
-    const sentAt = Date.now();
+    const sentAt = preciseNowMs();
     const kind = this.options.events ?? 'critical';
     const runId = this.options.runId ?? 'fleet';
     const body = JSON.stringify(

@@ -3,6 +3,7 @@ import { TestSseClient, type SseReceived } from '@agentwire/testing';
 import { DeliveryLedger } from './delivery-ledger.js';
 import type { FleetClientOptions } from './fleet-client.js';
 import { NonCriticalLedger } from './non-critical-ledger.js';
+import { preciseNowMs } from './precise-clock.js';
 
 /** Acks of the whole SSE fleet share a few kept-alive connections. */
 const ackAgent = new Agent({ keepAlive: true, maxSockets: 32 });
@@ -166,7 +167,8 @@ export class SseFleetClient {
 
   private sample(frame: Record<string, unknown>, data: { sentAt?: unknown } | undefined): void {
     const now = Date.now();
-    const fromSend = data && typeof data.sentAt === 'number' ? now - data.sentAt : undefined;
+    const fromSend =
+      data && typeof data.sentAt === 'number' ? preciseNowMs() - data.sentAt : undefined;
     this.options.onFirstDelivery?.(typeof frame.ts === 'number' ? now - frame.ts : NaN, fromSend);
   }
 }
