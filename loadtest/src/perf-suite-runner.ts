@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { createKeyLayout } from '@agentwire/redis';
 import { Redis } from 'ioredis';
 import { cpuPerEvent, ratio, type CpuPerEvent } from './cpu-per-event.js';
 import type { FleetEventKind } from './fleet-events.js';
 import { startFloorStack } from './floor-stack.js';
 import { phaseOf, type FleetPhase } from './fleet-phase.js';
+import type { LatencySummary } from './percentile.js';
+import { startSequencerHopProbe } from './sequencer-hop-probe.js';
 import { SUITE_PUBLISHER } from './suite-publisher.js';
 import { runFleet, type FleetOptions, type FleetResult } from './fleet-runner.js';
 import { probeIdleConnections, type IdleProbeResult } from './idle-connections-probe.js';
@@ -95,6 +98,12 @@ export interface SystemRun {
   /** What CONFIG GET says about the Redis persistence of this run. */
   redisPersistence: string;
   latency?: FleetPhase;
+  /**
+   * Of the latency phase's events, from the POST to their sequencing (the
+   * inbox entry the persist script forwarded them in; agentwire only):
+   * sequencer-hop-probe.ts.
+   */
+  latencyToSequencedMs?: LatencySummary;
   cpu?: { phase: FleetPhase; cpu: CpuPerEvent };
   throughput?: RateSearchResult;
   samples: SampledProcess[];
@@ -179,6 +188,8 @@ interface SystemUnderTest {
   pids: Array<{ name: string; pid: number }>;
   redisVersion: string;
   redisPort: number;
+  /** The edges' inbox streams (agentwire). */
+  inboxKeys?: string[];
   stop(): Promise<void>;
 }
 
@@ -236,17 +247,22 @@ export class SuiteRunner {
     try {
       if (o.parts.has('latency')) {
         o.log(`== ${system}: latency at ${o.latencyRate}/s`);
+        const hops = sut.inboxKeys
+          ? startSequencerHopProbe({ redisPort: sut.redisPort, inboxKeys: sut.inboxKeys })
+          : undefined;
+        const countFrom = () => hops?.countFrom(Date.now() + o.warmupSec * 1000);
         run.latency = phaseOf(
           await this.fleet(
             sut,
             o.latencyRate,
             o.latencyDurationSec,
             10,
-            {},
+            { onPublishStart: countFrom },
             'critical',
             o.warmupSec,
           ),
         );
+        run.latencyToSequencedMs = await hops?.stop();
         await this.settle(sut);
       }
       if (o.parts.has('cpu')) {
@@ -605,6 +621,9 @@ export class SuiteRunner {
       pids: local.pids,
       redisVersion: local.redisVersion,
       redisPort: redisPortsOf(local.stack.env)[0] ?? 0,
+      inboxKeys: local.stack.edges.map((_, index) =>
+        createKeyLayout(local.stack.env.KEY_PREFIX ?? '', 1).inbox(`edge-${index}`),
+      ),
     };
   }
 }

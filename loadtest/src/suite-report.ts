@@ -334,6 +334,13 @@ function systemSection(run: SystemRun): string[] {
     }
     lines.push('');
   }
+  const sequenced = run.latencyToSequencedMs;
+  if (sequenced && sequenced.count > 0) {
+    lines.push(
+      `Of the latency phase, from the POST to the event's sequencing (its inbox entry, within half a millisecond; ${sequenced.count} events): p50 ${fmt(sequenced.p50)}, p90 ${fmt(sequenced.p90)}, p99 ${fmt(sequenced.p99)}, mean ${fmt(sequenced.mean)} ms. The rest of each event's latency is the edge's delivery.`,
+      '',
+    );
+  }
   if (run.cpu) {
     const cpu = run.cpu.cpu;
     lines.push(
