@@ -10,6 +10,7 @@ import {
 } from '@agentwire/redis';
 import { repoRoot, startRedis } from '@agentwire/testing';
 import { numberArg, parseCli, runCli, UsageError } from './src/cli-args.js';
+import { appendTextOf, FLEET_STREAM } from './src/fleet-events.js';
 import { infoField, machineInfo } from './src/machine-info.js';
 import { writeJsonReport } from './src/report-writer.js';
 
@@ -30,6 +31,8 @@ is its loop's CPU minus the appends-only loop's. Compare scripts in the same run
   --users N       users, 1..100000 (default 1000)
   --rounds N      rounds, 1..20 (default 3)
   --no-run        events without a run
+  --appends       appends (5-20 bytes of text to the run's stream "answer", not critical)
+                  instead of critical events
   --json          print the result as JSON
   --out DIR       report root: writes DIR/<timestamp>/persist-script-cost.json`;
 
@@ -58,6 +61,7 @@ interface LoopOptions {
   calls: number;
   users: number;
   withRun: boolean;
+  appends: boolean;
 }
 
 runCli(USAGE, async () => {
@@ -68,6 +72,7 @@ runCli(USAGE, async () => {
     users: { type: 'string' },
     rounds: { type: 'string' },
     'no-run': { type: 'boolean' },
+    appends: { type: 'boolean' },
     json: { type: 'boolean' },
     out: { type: 'string' },
   });
@@ -80,7 +85,9 @@ runCli(USAGE, async () => {
     calls: numberArg(values, 'calls', 1500, { min: 10, max: 20_000 }),
     users: numberArg(values, 'users', 1000, { min: 1, max: 100_000 }),
     withRun: values['no-run'] !== true,
+    appends: values.appends === true,
   };
+  if (loop.appends && !loop.withRun) throw new UsageError('--appends needs a run: drop --no-run');
   const rounds = numberArg(values, 'rounds', 3, { min: 1, max: 20 });
   const scripts = (
     typeof values.scripts === 'string'
@@ -215,7 +222,7 @@ function userOf(index: number): string {
   return `bench-user-${index}`;
 }
 
-/** `perCall` critical events from event number `first` on, spread over the users. */
+/** `perCall` events (critical, or appends) from event number `first` on, spread over the users. */
 function eventsOf(loop: LoopOptions, first: number): IngestEntry[] {
   const ts = Date.now();
   const events: IngestEntry[] = [];
@@ -223,6 +230,17 @@ function eventsOf(loop: LoopOptions, first: number): IngestEntry[] {
     // A stride prime to any user count up to 100,000: consecutive events go to different users.
     const userId = userOf((n * 7919) % loop.users);
     const id = `bench-${n}`;
+    if (loop.appends) {
+      const text = appendTextOf(n);
+      events.push({
+        id,
+        userId,
+        critical: false,
+        body: `"id":"${id}","critical":false,"name":"token","runId":"fleet","stream":"${FLEET_STREAM}","append":${JSON.stringify(text)},"ts":${ts}}`,
+        run: { runId: 'fleet', kind: 'append', stream: FLEET_STREAM, text },
+      });
+      continue;
+    }
     const run = loop.withRun ? `"runId":"fleet",` : '';
     events.push({
       id,

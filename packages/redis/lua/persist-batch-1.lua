@@ -205,11 +205,28 @@ end
 -- events of a run only move its `updated`: their run is read with one
 -- HMGET of the scalar fields; the per-stream fields (chunks, bytes,
 -- truncation) are read only for what needs them (appends, the end, and
--- the TTL extension of the texts), at most once per call.
+-- the TTL extension of the texts), at most once per call: a run first
+-- needed with them is read with one HGETALL for both.
 local runs = {}
 local runList = {}
 local scalarFields = { 'status', 'started', 'updated', 'stalls', 'refreshed', 'extended',
   'indexed' }
+local scalarSlot = {}
+for i = 1, #scalarFields do
+  scalarSlot[scalarFields[i]] = i
+end
+
+-- Reads a per-stream field of a run's hash into the run (others are skipped).
+local function readStreamField(run, name, value)
+  local prefix = string.sub(name, 1, 2)
+  if prefix == 'c:' then
+    run.chunks[string.sub(name, 3)] = tonumber(value)
+  elseif prefix == 'x:' then
+    run.truncated[string.sub(name, 3)] = true
+  elseif prefix == 'b:' then
+    run.lengths[string.sub(name, 3)] = tonumber(value)
+  end
+end
 
 local function loadStreams(run)
   if run.streamsLoaded then
@@ -218,53 +235,61 @@ local function loadStreams(run)
   run.streamsLoaded = true
   local fields = redis.call('HGETALL', run.key)
   for i = 1, #fields, 2 do
-    local name = fields[i]
-    local prefix = string.sub(name, 1, 2)
-    if prefix == 'c:' then
-      run.chunks[string.sub(name, 3)] = tonumber(fields[i + 1])
-    elseif prefix == 'x:' then
-      run.truncated[string.sub(name, 3)] = true
-    elseif prefix == 'b:' then
-      run.lengths[string.sub(name, 3)] = tonumber(fields[i + 1])
-    end
+    readStreamField(run, fields[i], fields[i + 1])
   end
+end
+
+-- values: the scalar fields in scalarFields order (false when absent).
+local function newRun(user, runKey, runId, values)
+  local run = {
+    key = runKey,
+    user = user,
+    runId = runId,
+    status = values[1] or false,
+    started = tonumber(values[2] or '0'),
+    updated = tonumber(values[3] or '0'),
+    stalls = tonumber(values[4] or '0'),
+    refreshed = tonumber(values[5] or '0'),
+    extended = tonumber(values[6] or '0'),
+    indexed = tonumber(values[7] or '0'),
+    chunks = {},
+    truncated = {},
+    -- Per stream: bytes stored (as the hash says, then as this call makes it).
+    lengths = {},
+    pending = {},
+    streamsLoaded = false,
+    created = false,
+    evicted = false,
+  }
+  run.wasRunning = run.status == 'running'
+  run.wasLive = run.wasRunning or run.status == 'stalled'
+  run.loadedStatus = run.status
+  run.loadedStalls = run.stalls
+  runs[runKey] = run
+  runList[#runList + 1] = run
+  return run
 end
 
 local function runState(user, runId, needStreams)
   local runKey = user.shardBase .. 'r|' .. user.userId .. '|' .. runId
   local run = runs[runKey]
-  if run == nil then
-    local values = redis.call('HMGET', runKey, unpack(scalarFields))
-    run = {
-      key = runKey,
-      user = user,
-      runId = runId,
-      status = values[1] or false,
-      started = tonumber(values[2] or '0'),
-      updated = tonumber(values[3] or '0'),
-      stalls = tonumber(values[4] or '0'),
-      refreshed = tonumber(values[5] or '0'),
-      extended = tonumber(values[6] or '0'),
-      indexed = tonumber(values[7] or '0'),
-      chunks = {},
-      truncated = {},
-      -- Per stream: bytes stored (as the hash says, then as this call makes it).
-      lengths = {},
-      pending = {},
-      streamsLoaded = false,
-      wasRunning = false,
-      wasLive = false,
-      created = false,
-      evicted = false,
-    }
-    run.wasRunning = run.status == 'running'
-    run.wasLive = run.wasRunning or run.status == 'stalled'
-    run.loadedStatus = run.status
-    run.loadedStalls = run.stalls
-    runs[runKey] = run
-    runList[#runList + 1] = run
-  end
-  if needStreams then
+  if run == nil and needStreams then
+    local fields = redis.call('HGETALL', runKey)
+    local values = {}
+    for i = 1, #fields, 2 do
+      local slot = scalarSlot[fields[i]]
+      if slot then
+        values[slot] = fields[i + 1]
+      end
+    end
+    run = newRun(user, runKey, runId, values)
+    for i = 1, #fields, 2 do
+      readStreamField(run, fields[i], fields[i + 1])
+    end
+    run.streamsLoaded = true
+  elseif run == nil then
+    run = newRun(user, runKey, runId, redis.call('HMGET', runKey, unpack(scalarFields)))
+  elseif needStreams then
     loadStreams(run)
   end
   return run
