@@ -46,6 +46,7 @@ report.json, SVG plots).
                          (default 1000,2000,5000,10000,15000,20000,25000,30000,40000,50000,60000,80000)
   --step-duration S      publishing seconds per step (default 6)
   --step-grace S         late-delivery grace per step (default 5)
+  --refine N             bisection steps after the first failing rate, to 100/s (default 2)
   --idle-connections N   idle connections on one edge (default 10000)
   --kill-clients N       clients over two edges for the SIGKILL storm (default 1000)
   --kill-rate R          critical events/s during the SIGKILL storm (default 2000)
@@ -79,6 +80,7 @@ const FULL = {
   rates: [1000, 2000, 5000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000],
   stepDurationSec: 6,
   stepGraceSec: 5,
+  refineSteps: 2,
   idleConnections: 10_000,
   killClients: 1000,
   killDurationSec: 10,
@@ -97,6 +99,7 @@ const QUICK: typeof FULL = {
   rates: [1000, 2000, 5000],
   stepDurationSec: 2,
   stepGraceSec: 3,
+  refineSteps: 0,
   idleConnections: 1000,
   killClients: 200,
   killDurationSec: 6,
@@ -122,6 +125,7 @@ runCli(USAGE, async () => {
     rates: { type: 'string' },
     'step-duration': { type: 'string' },
     'step-grace': { type: 'string' },
+    refine: { type: 'string' },
     'idle-connections': { type: 'string' },
     'kill-clients': { type: 'string' },
     'kill-rate': { type: 'string' },
@@ -158,6 +162,7 @@ runCli(USAGE, async () => {
     rates: numberListArg(values, 'rates', base.rates, { min: 1, max: 500_000 }),
     stepDurationSec: numberArg(values, 'step-duration', base.stepDurationSec, { min: 1, max: 60 }),
     stepGraceSec: numberArg(values, 'step-grace', base.stepGraceSec, { min: 1, max: 60 }),
+    refineSteps: numberArg(values, 'refine', base.refineSteps, { min: 0, max: 6 }),
     idleConnections: numberArg(values, 'idle-connections', base.idleConnections, {
       min: 1,
       max: 18_000,

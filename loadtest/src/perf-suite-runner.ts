@@ -73,6 +73,8 @@ export interface SuiteOptions {
   rates: readonly number[];
   stepDurationSec: number;
   stepGraceSec: number;
+  /** Bisection steps after the first failing rate (rate-search.ts). */
+  refineSteps: number;
   idleConnections: number;
   killClients: number;
   killRate: number;
@@ -272,23 +274,27 @@ export class SuiteRunner {
       }
       if (o.parts.has('throughput')) {
         o.log(`== ${system}: rate search over ${o.rates.join(', ')}`);
-        run.throughput = await searchRates(o.rates, async (rate) => {
-          const fleet = await this.fleet(
-            sut,
-            rate,
-            o.stepDurationSec,
-            o.stepGraceSec,
-            {},
-            'critical',
-            o.warmupSec,
-          );
-          const step = judgeRateStep(fleet, DEFAULT_RATE_CRITERIA);
-          o.log(
-            `   ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
-          );
-          await this.settle(sut);
-          return step;
-        });
+        run.throughput = await searchRates(
+          o.rates,
+          async (rate) => {
+            const fleet = await this.fleet(
+              sut,
+              rate,
+              o.stepDurationSec,
+              o.stepGraceSec,
+              {},
+              'critical',
+              o.warmupSec,
+            );
+            const step = judgeRateStep(fleet, DEFAULT_RATE_CRITERIA);
+            o.log(
+              `   ${rate}/s: ${step.passed ? 'pass' : 'FAIL'} p99 ${step.p99Ms.toFixed(1)} ms, published ${Math.round(step.achievedRate)}/s${step.passed ? '' : ` (${step.reasons.join('; ')})`}`,
+            );
+            await this.settle(sut);
+            return step;
+          },
+          o.refineSteps,
+        );
       }
     } finally {
       sampler.stop();

@@ -95,22 +95,19 @@ function worstSecondP99(seconds: readonly FleetSecond[]): number {
 
 /**
  * Steps through `rates` in ascending order, running one step each, and stops
- * at the first step that fails. The answer is the highest passing rate.
+ * at the first step that fails; then `refineSteps` bisections between the
+ * highest passing and the first failing rate (rounded to 100/s) narrow it
+ * down. The answer is the highest passing rate.
  */
 export async function searchRates(
   rates: readonly number[],
   runStep: (rate: number) => Promise<RateStep>,
+  refineSteps = 0,
 ): Promise<RateSearchResult> {
-  const ordered = [...new Set(rates)].sort((a, b) => a - b);
-  const steps: RateStep[] = [];
-  let highestPassingRate: number | null = null;
-  for (const rate of ordered) {
-    const step = await runStep(rate);
-    steps.push(step);
-    if (!step.passed) return { steps, highestPassingRate, firstFailingRate: rate };
-    highestPassingRate = rate;
-  }
-  return { steps, highestPassingRate, firstFailingRate: null };
+  const { only } = await searchRatesByKind(['only'], rates, refineSteps, (_, rate) =>
+    runStep(rate),
+  );
+  return only;
 }
 
 /**

@@ -116,7 +116,10 @@ export function suiteCharts(report: SuiteReport): ReportChart[] {
   if (withSearch.length > 0) {
     const series: LineSeries[] = withSearch.map((run) => ({
       name: `${run.system} p99`,
-      points: (run.throughput?.steps ?? []).map((step) => [step.rate, step.p99Ms] as const),
+      // By rate: bisection steps come after the step that failed.
+      points: [...(run.throughput?.steps ?? [])]
+        .sort((a, b) => a.rate - b.rate)
+        .map((step) => [step.rate, step.p99Ms] as const),
     }));
     charts.push({
       file: 'rate-search.svg',

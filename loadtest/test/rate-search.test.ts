@@ -42,6 +42,21 @@ describe('searchRates', () => {
     expect(all).toMatchObject({ highestPassingRate: 5000, firstFailingRate: null });
     expect(all.steps).toHaveLength(2); // the repeated rate runs once
   });
+
+  it('narrows the answer down with bisections after the first failure', async () => {
+    const tried: number[] = [];
+    const result = await searchRates(
+      [5000, 10_000, 15_000],
+      async (rate) => {
+        tried.push(rate);
+        return step(rate, rate <= 12_000);
+      },
+      2,
+    );
+    // 12,500 fails, then 11,300 (between 10,000 and 12,500, to 100/s) passes.
+    expect(tried).toEqual([5000, 10_000, 15_000, 12_500, 11_300]);
+    expect(result).toMatchObject({ highestPassingRate: 11_300, firstFailingRate: 12_500 });
+  });
 });
 
 describe('judgeRateStep', () => {
