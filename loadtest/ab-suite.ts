@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { numberArg, parseCli, runCli, UsageError } from './src/cli-args.js';
 import type { MachineInfo } from './src/machine-info.js';
 import { comparePaired, type PairedComparison } from './src/paired-stats.js';
@@ -49,6 +50,11 @@ interface SuiteRun {
 function runSuite(dir: string, parts: string, users: number): Promise<SuiteRun> {
   const args = ['tsx', 'loadtest/perf-suite.ts', '--users', String(users), '--parts', parts];
   args.push('--systems', 'agentwire');
+  // One latency phase per round, as in checkouts from before --latency-rounds:
+  // this tool's own rounds are the repetition.
+  if (readFileSync(join(dir, 'loadtest/perf-suite.ts'), 'utf8').includes("'latency-rounds'")) {
+    args.push('--latency-rounds', '1');
+  }
   return new Promise((done, fail) => {
     const child = spawn('npx', args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';

@@ -38,6 +38,8 @@ report.json, SVG plots).
   --ack-ms MS            client ack interval (default 50)
   --latency-rate R       latency phase rate (default 2000)
   --latency-duration S   (default 10)
+  --latency-rounds N     latency phases per system, each on a fresh stack, the systems'
+                         order alternating; the report takes the medians (default 3)
   --warmup S             seconds published before the latency phase and each rate step,
                          checked for delivery but not in their latency (default 3; 0..30)
   --cpu-rate R           CPU phase rate (default 10000)
@@ -74,6 +76,7 @@ const OVERALL_CAP_MS = 20 * 60 * 1000;
 const FULL = {
   clients: 1000,
   latencyDurationSec: 10,
+  latencyRounds: 3,
   warmupSec: 3,
   cpuRate: 10_000,
   cpuDurationSec: 8,
@@ -93,6 +96,7 @@ const FULL = {
 const QUICK: typeof FULL = {
   clients: 200,
   latencyDurationSec: 3,
+  latencyRounds: 1,
   warmupSec: 1,
   cpuRate: 2000,
   cpuDurationSec: 3,
@@ -119,6 +123,7 @@ runCli(USAGE, async () => {
     'ack-ms': { type: 'string' },
     'latency-rate': { type: 'string' },
     'latency-duration': { type: 'string' },
+    'latency-rounds': { type: 'string' },
     warmup: { type: 'string' },
     'cpu-rate': { type: 'string' },
     'cpu-duration': { type: 'string' },
@@ -156,6 +161,7 @@ runCli(USAGE, async () => {
       min: 1,
       max: 120,
     }),
+    latencyRounds: numberArg(values, 'latency-rounds', base.latencyRounds, { min: 1, max: 9 }),
     warmupSec: numberArg(values, 'warmup', base.warmupSec, { min: 0, max: 30 }),
     cpuRate: numberArg(values, 'cpu-rate', base.cpuRate, { min: 1, max: 200_000 }),
     cpuDurationSec: numberArg(values, 'cpu-duration', base.cpuDurationSec, { min: 1, max: 120 }),

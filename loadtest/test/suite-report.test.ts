@@ -5,6 +5,7 @@ import { MACHINE } from '../src/process-sampler.js';
 import {
   compareSystems,
   cpuContext,
+  latencyOf,
   suiteCharts,
   suiteMarkdown,
   type SuiteReport,
@@ -108,6 +109,48 @@ describe('compareSystems', () => {
     const alone = compareSystems([run('agentwire', 8, 50, 5000)]);
     expect(alone.latency?.p99Ratio).toBeNaN();
     expect(alone.latency?.floor.p99).toBeNaN();
+  });
+});
+
+describe('latency rounds', () => {
+  const phase = (p50: number, p99: number) => {
+    const fleet = fleetResult(2000);
+    fleet.latencyFromSendMs = { ...fleet.latencyFromSendMs, p50, p99 };
+    return phaseOf(fleet);
+  };
+
+  it('compares the medians of p50 and of p99 over the rounds, each a measured value', () => {
+    const agentwire = run('agentwire', 8, 50, 5000);
+    agentwire.latencyRounds = [
+      { phase: phase(3, 40) },
+      { phase: phase(2, 60) },
+      { phase: phase(5, 20) },
+      { phase: phase(4, 30) },
+    ];
+    expect(latencyOf(agentwire)).toEqual({ p50: 3, p99: 30 });
+    const comparison = compareSystems([run('floor', 1, 10, 20_000), agentwire]);
+    expect(comparison.latency).toMatchObject({ agentwire: { p50: 3, p99: 30 }, p50Ratio: 3 });
+    // One round: that round's figures.
+    expect(latencyOf(run('floor', 1, 10, 20_000))).toEqual({ p50: 1, p99: 10 });
+  });
+
+  it('lists every round and the sequencing share in the system section', () => {
+    const agentwire = run('agentwire', 8, 50, 5000);
+    agentwire.latencyRounds = [{ phase: phase(3, 40) }, { phase: phase(2, 60) }];
+    agentwire.latencyToSequencedMs = {
+      count: 100,
+      min: 0.5,
+      mean: 1.5,
+      p50: 1.2,
+      p90: 2,
+      p99: 9,
+      max: 12,
+    };
+    const r = report([run('floor', 1, 10, 20_000), agentwire]);
+    const md = suiteMarkdown(r, suiteCharts(r));
+    expect(md).toContain('p50 / p99 ms: 3.0 / 40.0, 2.0 / 60.0.');
+    expect(md).toContain("to the event's sequencing");
+    expect(md).toContain('p50 1.2, p90 2.0, p99 9.0, mean 1.5 ms');
   });
 });
 
