@@ -664,6 +664,7 @@ export class SuiteRunner {
   ): Omit<SystemUnderTest, 'stop'> {
     const first = local.stack.edges[0];
     if (!first) throw new Error('the stack has no edge');
+    const keys = createKeyLayout(local.stack.env.KEY_PREFIX ?? '', 1);
     return {
       wsUrls: local.stack.edges.map((edge) => edge.wsUrl),
       ingestBaseUrl: first.url,
@@ -672,9 +673,8 @@ export class SuiteRunner {
       pids: local.pids,
       redisVersion: local.redisVersion,
       redisPort: redisPortsOf(local.stack.env)[0] ?? 0,
-      inboxKeys: local.stack.edges.map((_, index) =>
-        createKeyLayout(local.stack.env.KEY_PREFIX ?? '', 1).inbox(`edge-${index}`),
-      ),
+      // The stack names its edges edge-<index> (NODE_ID).
+      inboxKeys: local.stack.edges.map((_, index) => keys.inbox(`edge-${index}`)),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { ratio } from './cpu-per-event.js';
 import type { LoopDelaySummary } from './loop-delay-probe.js';
 import type { MachineInfo } from './machine-info.js';
+import { percentileOfSorted } from './percentile.js';
 import type {
   AppendsRun,
   CapacityComparison,
@@ -99,7 +100,10 @@ export function latencyOf(run: SystemRun | undefined): { p50: number; p99: numbe
     run?.latencyRounds?.map((round) => round.phase) ?? (run?.latency ? [run.latency] : []);
   if (phases.length === 0) return undefined;
   const median = (values: number[]): number =>
-    values.sort((x, y) => x - y)[Math.floor((values.length - 1) / 2)] as number;
+    percentileOfSorted(
+      values.sort((x, y) => x - y),
+      50,
+    );
   return {
     p50: median(phases.map((phase) => phase.latencyFromSendMs.p50)),
     p99: median(phases.map((phase) => phase.latencyFromSendMs.p99)),

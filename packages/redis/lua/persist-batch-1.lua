@@ -216,26 +216,25 @@ for i = 1, #scalarFields do
   scalarSlot[scalarFields[i]] = i
 end
 
--- Reads a per-stream field of a run's hash into the run (others are skipped).
-local function readStreamField(run, name, value)
-  local prefix = string.sub(name, 1, 2)
-  if prefix == 'c:' then
-    run.chunks[string.sub(name, 3)] = tonumber(value)
-  elseif prefix == 'x:' then
-    run.truncated[string.sub(name, 3)] = true
-  elseif prefix == 'b:' then
-    run.lengths[string.sub(name, 3)] = tonumber(value)
+-- Takes the per-stream fields of a run's hash (HGETALL) into the run.
+local function readStreams(run, fields)
+  run.streamsLoaded = true
+  for i = 1, #fields, 2 do
+    local name = fields[i]
+    local prefix = string.sub(name, 1, 2)
+    if prefix == 'c:' then
+      run.chunks[string.sub(name, 3)] = tonumber(fields[i + 1])
+    elseif prefix == 'x:' then
+      run.truncated[string.sub(name, 3)] = true
+    elseif prefix == 'b:' then
+      run.lengths[string.sub(name, 3)] = tonumber(fields[i + 1])
+    end
   end
 end
 
 local function loadStreams(run)
-  if run.streamsLoaded then
-    return
-  end
-  run.streamsLoaded = true
-  local fields = redis.call('HGETALL', run.key)
-  for i = 1, #fields, 2 do
-    readStreamField(run, fields[i], fields[i + 1])
+  if not run.streamsLoaded then
+    readStreams(run, redis.call('HGETALL', run.key))
   end
 end
 
@@ -283,10 +282,7 @@ local function runState(user, runId, needStreams)
       end
     end
     run = newRun(user, runKey, runId, values)
-    for i = 1, #fields, 2 do
-      readStreamField(run, fields[i], fields[i + 1])
-    end
-    run.streamsLoaded = true
+    readStreams(run, fields)
   elseif run == nil then
     run = newRun(user, runKey, runId, redis.call('HMGET', runKey, unpack(scalarFields)))
   elseif needStreams then
