@@ -13,6 +13,7 @@ import { numberArg, parseCli, runCli, UsageError } from './src/cli-args.js';
 import { appendTextOf, FLEET_STREAM } from './src/fleet-events.js';
 import { infoField, machineInfo } from './src/machine-info.js';
 import { writeJsonReport } from './src/report-writer.js';
+import { boundCall, sendBoundCall, type SequencerMemory } from './src/stateful-sequencer-bound.js';
 
 const USAGE = `Usage: npx tsx loadtest/persist-script-cost.ts [options]
 
@@ -33,6 +34,10 @@ is its loop's CPU minus the appends-only loop's. Compare scripts in the same run
   --no-run        events without a run
   --appends       appends (5-20 bytes of text to the run's stream "answer", not critical)
                   instead of critical events
+  --bound         also measure, in each round, the bound of a sequencer that keeps every
+                  user's state in its own memory: the reads it cannot avoid, then blind
+                  writes under WATCH/MULTI (loadtest/src/stateful-sequencer-bound.ts);
+                  critical events of a run only
   --json          print the result as JSON
   --out DIR       report root: writes DIR/<timestamp>/persist-script-cost.json`;
 
@@ -73,6 +78,7 @@ runCli(USAGE, async () => {
     rounds: { type: 'string' },
     'no-run': { type: 'boolean' },
     appends: { type: 'boolean' },
+    bound: { type: 'boolean' },
     json: { type: 'boolean' },
     out: { type: 'string' },
   });
@@ -88,6 +94,10 @@ runCli(USAGE, async () => {
     appends: values.appends === true,
   };
   if (loop.appends && !loop.withRun) throw new UsageError('--appends needs a run: drop --no-run');
+  const withBound = values.bound === true;
+  if (withBound && (loop.appends || !loop.withRun)) {
+    throw new UsageError('--bound measures critical events of a run: drop --appends and --no-run');
+  }
   const rounds = numberArg(values, 'rounds', 3, { min: 1, max: 20 });
   const scripts = (
     typeof values.scripts === 'string'
@@ -111,11 +121,12 @@ runCli(USAGE, async () => {
     );
     const perEvent: LoopCost[][] = scripts.map(() => []);
     const appendsOnly: LoopCost[] = [];
+    const boundPerEvent: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const baseline = await measureLoop(client, loop, undefined);
       appendsOnly.push(baseline);
       for (const [i, sha] of shas.entries()) {
-        const total = await measureLoop(client, loop, sha);
+        const total = await measureLoop(client, loop, scriptStep(client, sha));
         const cost: LoopCost = {
           cpu: total.cpu - baseline.cpu,
           scripts: total.scripts - baseline.scripts,
@@ -123,6 +134,13 @@ runCli(USAGE, async () => {
         };
         perEvent[i]?.push(cost);
         log(`round ${round}: ${scripts[i]?.path} ${cost.cpu.toFixed(1)} µs/event`);
+      }
+      if (withBound) {
+        const total = await measureLoop(client, loop, boundStep(client));
+        boundPerEvent.push(total.cpu - baseline.cpu);
+        log(
+          `round ${round}: stateful sequencer bound ${(total.cpu - baseline.cpu).toFixed(1)} µs/event`,
+        );
       }
     }
     const info = await client.info('server');
@@ -141,12 +159,21 @@ runCli(USAGE, async () => {
           meanCommandsUsPerEvent: round1(mean(costs.map((cost) => cost.commands))),
         };
       }),
+      statefulSequencerBound: withBound
+        ? { usPerEvent: boundPerEvent.map(round1), meanUsPerEvent: round1(mean(boundPerEvent)) }
+        : undefined,
     };
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       for (const script of result.scripts) {
         console.log(
           `${script.path}: ${script.meanUsPerEvent} µs of Redis CPU per event (rounds: ${script.usPerEvent.join(', ')}); in the script ${script.meanScriptUsPerEvent} µs, of which in its commands ${script.meanCommandsUsPerEvent}`,
+        );
+      }
+      const bound = result.statefulSequencerBound;
+      if (bound !== undefined) {
+        console.log(
+          `stateful sequencer bound: ${bound.meanUsPerEvent} µs of Redis CPU per event (rounds: ${bound.usPerEvent.join(', ')})`,
         );
       }
     }
@@ -160,18 +187,47 @@ runCli(USAGE, async () => {
   }
 });
 
+/** What a loop does after each call's appends: persist them (or nothing, for the appends alone). */
+type PersistStep = (keys: KeyLayout, events: readonly IngestEntry[]) => Promise<void>;
+
+/** The persist script, called as the buffer calls it; read marks per shard across the loop. */
+function scriptStep(client: RedisClient, sha: string): PersistStep {
+  const marks = new Map<number, string>();
+  return (keys, events) => persist(client, keys, sha, events, marks);
+}
+
+/** The stateful sequencer's bound; its memory lives as long as the loop's database. */
+function boundStep(client: RedisClient): PersistStep {
+  const memory: SequencerMemory = new Map();
+  const [inboxBefore, inboxAfter] = createKeyLayout('bench', SHARDS).inboxKeyParts();
+  return (keys, events) => {
+    const shards = [...new Set(events.map((event) => keys.shardOf(event.userId)))];
+    const call = boundCall(events, memory, {
+      keys,
+      inbox: `${inboxBefore}${EDGE}${inboxAfter}`,
+      leaseKeys: shards.map((shard) => keys.lease(shard)),
+      group: GROUP,
+      consumer: CONSUMER,
+      dedupeMs: 86_400_000,
+      retentionMax: 1000,
+      runId: 'fleet',
+      now: Date.now(),
+    });
+    return sendBoundCall(client, call);
+  };
+}
+
 /**
  * Redis's figures per event of one loop from a fresh database: appends, and
- * when `sha` is given the persist call after each.
+ * when `step` is given the persist call after each.
  */
 async function measureLoop(
   client: RedisClient,
   loop: LoopOptions,
-  sha: string | undefined,
+  step: PersistStep | undefined,
 ): Promise<LoopCost> {
   const keys = createKeyLayout('bench', SHARDS);
   await prepare(client, keys, loop.users);
-  const marks = new Map<number, string>();
   let next = 0;
   let cpuStart = 0;
   for (let call = 0; call < WARMUP_CALLS + loop.calls; call++) {
@@ -182,7 +238,7 @@ async function measureLoop(
     const events = eventsOf(loop, next);
     next += loop.perCall;
     await appendToIngest(client, keys, events);
-    if (sha !== undefined) await persist(client, keys, sha, events, marks);
+    if (step !== undefined) await step(keys, events);
     // Keeps the streams short, as the buffer's and edges' trimming does.
     if (call % 50 === 49) await trimStreams(client, keys);
   }
