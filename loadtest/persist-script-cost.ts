@@ -199,12 +199,11 @@ function scriptStep(client: RedisClient, sha: string): PersistStep {
 /** The stateful sequencer's bound; its memory lives as long as the loop's database. */
 function boundStep(client: RedisClient): PersistStep {
   const memory: SequencerMemory = new Map();
-  const [inboxBefore, inboxAfter] = createKeyLayout('bench', SHARDS).inboxKeyParts();
   return (keys, events) => {
     const shards = [...new Set(events.map((event) => keys.shardOf(event.userId)))];
     const call = boundCall(events, memory, {
       keys,
-      inbox: `${inboxBefore}${EDGE}${inboxAfter}`,
+      inbox: keys.inbox(EDGE),
       leaseKeys: shards.map((shard) => keys.lease(shard)),
       group: GROUP,
       consumer: CONSUMER,
@@ -350,10 +349,7 @@ async function persist(
 }
 
 async function trimStreams(client: RedisClient, keys: KeyLayout): Promise<void> {
-  const [inboxBefore, inboxAfter] = keys.inboxKeyParts();
-  const trims: Array<Promise<unknown>> = [
-    client.xtrim(`${inboxBefore}${EDGE}${inboxAfter}`, 'MAXLEN', 0),
-  ];
+  const trims: Array<Promise<unknown>> = [client.xtrim(keys.inbox(EDGE), 'MAXLEN', 0)];
   for (let s = 0; s < SHARDS; s++) trims.push(client.xtrim(keys.ingest(s), 'MAXLEN', 0));
   await Promise.all(trims);
 }
